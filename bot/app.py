@@ -1,0 +1,91 @@
+"""The composition root: wires settings, the Application, database, scheduler and handlers."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from telegram import BotCommand
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.request import BaseRequest
+
+from bot import handlers
+from bot.clock import Clock, SystemClock
+from bot.content import load_catalog
+from bot.followups import FollowUps
+from bot.processor import PerUserUpdateProcessor
+from bot.render import Renderer
+from bot.services import Services, TimeParser
+from bot.settings import Settings
+from bot.timeparse import parse_when
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+OFFLINE_TOKEN = "0:offline-demo-token"
+COMMANDS = ("guide", "status", "cancel", "help")
+
+App = Application[Any, Any, Any, Any, Any, Any]
+
+
+def build_application(
+    settings: Settings,
+    *,
+    request: BaseRequest | None = None,
+    clock: Clock | None = None,
+    parse_time: TimeParser = parse_when,
+    scheduler_paused: bool = False,
+    rate_limit: bool = True,
+) -> App:
+    """The whole bot, ready to initialise; `request` replaces the network (tests, demo)."""
+    clock = clock or SystemClock()
+    renderer = Renderer(load_catalog(override=settings.content_dir))
+    db = Database(settings.database_url)
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token or OFFLINE_TOKEN)
+        .concurrent_updates(PerUserUpdateProcessor())
+        .post_init(start_services)
+        .post_shutdown(stop_services)
+    )
+    if rate_limit:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
+    if settings.base_url:
+        builder = builder.base_url(settings.base_url)
+        if settings.base_url.rstrip("/").endswith("/bot"):
+            builder = builder.base_file_url(settings.base_url.rstrip("/")[:-4] + "/file/bot")
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    app = builder.build()
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    followups = FollowUps(db, scheduler, clock, renderer, settings)
+    followups.start_paused = scheduler_paused
+    app.bot_data["services"] = Services(settings, db, renderer, clock, parse_time, followups)
+    handlers.register(app)
+    return app
+
+
+async def start_services(app: App) -> None:
+    """After initialize: best-effort start-up calls, then the scheduler with every pending job."""
+    svc: Services = app.bot_data["services"]
+    svc.followups.bot = app.bot
+    text = svc.renderer.text
+    try:
+        await app.bot.set_my_commands(
+            [BotCommand(name, text(f"commands.{name}")) for name in COMMANDS]
+        )
+    except TelegramError as exc:
+        log.warning("startup_call_unsupported method=setMyCommands error=%s", type(exc).__name__)
+    svc.followups.scheduler.start(paused=svc.followups.start_paused)
+    svc.followups.reconcile()
+
+
+async def stop_services(app: App) -> None:
+    """Stop the scheduler and release the database."""
+    svc: Services = app.bot_data["services"]
+    if svc.followups.scheduler.running:
+        svc.followups.scheduler.shutdown(wait=False)
+    svc.db.dispose()

@@ -1,0 +1,48 @@
+"""Callback data: short, versioned strings that name what a button acts on; never trusted."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_GUIDE = re.compile(r"^g1:(\d{1,12}):(\d{1,9}):([a-z]):([a-z0-9_]{0,12})$")
+_CHECKIN = re.compile(r"^c1:(\d{1,12}):([a-z_]{1,12})$")
+
+
+@dataclass(frozen=True)
+class GuideButton:
+    """A button on a guide card: which session, which card version, which action."""
+
+    session_id: int
+    version: int
+    action: str
+    arg: str
+
+
+@dataclass(frozen=True)
+class CheckInButton:
+    """A button on a check-in ping."""
+
+    follow_up_id: int
+    answer: str
+
+
+def guide_data(session_id: int, version: int, action: str, arg: str) -> str:
+    """Encode a guide button."""
+    return f"g1:{session_id}:{version}:{action}:{arg}"
+
+
+def checkin_data(follow_up_id: int, answer: str) -> str:
+    """Encode a check-in button."""
+    return f"c1:{follow_up_id}:{answer}"
+
+
+def parse(data: str | None) -> GuideButton | CheckInButton | None:
+    """Decode callback data; None for anything malformed or unknown."""
+    if not data:
+        return None
+    if m := _GUIDE.match(data):
+        return GuideButton(int(m[1]), int(m[2]), m[3], m[4])
+    if m := _CHECKIN.match(data):
+        return CheckInButton(int(m[1]), m[2])
+    return None

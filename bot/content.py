@@ -1,0 +1,200 @@
+"""Loads and validates the content files (messages, step tips, crisis resources)."""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from flows import asq
+from flows.checkin import CheckInAnswer
+from flows.guide import STAGES, View
+from flows.intents import RiskLevel
+from flows.schedule import TimeProblem
+
+CONTENT = Path(__file__).resolve().parent.parent / "flows" / "content"
+SCHEMES = ("tel:", "sms:", "https://")
+
+# Keys the shell itself uses; the flows' keys are derived from their enums below.
+SHELL_KEYS = [
+    "step.header",
+    "step.more_header",
+    "step.phrases_header",
+    "step.bullet",
+    "asq.header",
+    "resources.list_header",
+    "resources.entry",
+    "start.visitor",
+    "start.enrolled",
+    "start.already",
+    "invite.created",
+    "invite.usage",
+    "coordinator.only",
+    "help.visitor",
+    "help.supporter",
+    "help.coordinator",
+    "status.none",
+    "cancel.nothing",
+    "unknown.command",
+    "unknown.input",
+    "timezone.show",
+    "timezone.set",
+    "timezone.invalid",
+    "error.generic",
+    "button.stale",
+    "checkin.due",
+    "checkin.stale",
+    "notice.late",
+    "guide.forbidden",
+    "guide.not_active",
+    "guide.paused",
+    "guide.ended",
+    "guide.ended_with_follow_up",
+    "notice.resumed",
+    "notice.status",
+    "notice.unrecognised",
+    "notice.note_not_stored",
+    "notice.cancelled_input",
+    "commands.guide",
+    "commands.status",
+    "commands.cancel",
+    "commands.help",
+]
+
+
+def required_keys() -> set[str]:
+    """Every message key the code can ask for."""
+    keys = set(SHELL_KEYS)
+    keys |= {f"asq.{q}" for q in (*asq.QUESTIONS, asq.ACUITY)}
+    keys |= {f"asq.result.{r}" for r in asq.AsqResult}
+    keys |= {f"guide.{v}" for v in (View.ASQ_SKIP, View.PLAN, View.TYPE_TIME)}
+    keys |= {"followup.scheduled"} | {f"followup.problem.{p}" for p in TimeProblem}
+    keys |= {f"checkin.{a}" for a in CheckInAnswer} | {f"btn.checkin.{a}" for a in CheckInAnswer}
+    keys |= {f"resources.{level}" for level in RiskLevel}
+    keys |= {f"invite.problem.{p}" for p in ("unknown", "expired", "used_up")}
+    return keys
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One crisis resource and the tel:/sms:/https: targets that reach it."""
+
+    id: str
+    name: str
+    detail: str
+    targets: tuple[str, ...]
+
+    @property
+    def links(self) -> tuple[str, ...]:
+        """The https targets, which can be shown as link buttons."""
+        return tuple(t for t in self.targets if t.startswith("https://"))
+
+
+@dataclass(frozen=True)
+class StepText:
+    """A step's title, tips, pages of more tips and example phrases."""
+
+    title: str
+    tips: tuple[str, ...]
+    more: tuple[tuple[str, ...], ...]
+    phrases: tuple[str, ...]
+
+
+class ContentError(ValueError):
+    """The content files are incomplete or malformed; the message says where."""
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """All user-facing text for one language and region."""
+
+    messages: Mapping[str, str]
+    steps: Mapping[str, StepText]
+    resources: tuple[Resource, ...]
+
+    def text(self, key: str, **params: object) -> str:
+        """The message for `key` with its placeholders filled."""
+        return self.messages[key].format(**params)
+
+
+def _read(path: Path) -> Any:
+    with path.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle) or {}
+
+
+def _steps(raw: Mapping[str, Any]) -> dict[str, StepText]:
+    return {
+        name: StepText(
+            title=item["title"],
+            tips=tuple(item["tips"]),
+            more=tuple(tuple(page) for page in item.get("more", ())),
+            phrases=tuple(item.get("phrases", ())),
+        )
+        for name, item in raw.items()
+    }
+
+
+def _resources(paths: Iterable[Path]) -> tuple[Resource, ...]:
+    found: list[Resource] = []
+    for path in paths:
+        for entry in _read(path).get("entries", ()):
+            found.append(
+                Resource(entry["id"], entry["name"], entry["detail"], tuple(entry["targets"]))
+            )
+    return tuple(found)
+
+
+def load_catalog(
+    language: str = "en", region: str = "us", override: Path | None = None
+) -> Catalog:
+    """Load content, then a programme's overrides (messages, steps, extra resources)."""
+    messages = dict(_read(CONTENT / language / "messages.yaml"))
+    steps = _steps(_read(CONTENT / language / "guide.yaml")["steps"])
+    resource_files = [CONTENT / "resources" / f"{region}.yaml"]
+    if override is not None:
+        extra = override / language / "messages.yaml"
+        if extra.exists():
+            messages.update(_read(extra))
+        extra_steps = override / language / "guide.yaml"
+        if extra_steps.exists():
+            steps.update(_steps(_read(extra_steps)["steps"]))
+        resource_files += sorted((override / "resources").glob("*.yaml"))
+    catalog = Catalog(messages, steps, _resources(resource_files))
+    problems = validate(catalog)
+    if problems:
+        raise ContentError("content problems: " + "; ".join(problems))
+    return catalog
+
+
+def _placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def validate(catalog: Catalog) -> list[str]:
+    """Every problem with a catalog: missing keys, bad steps, resources with no usable target."""
+    problems = [f"missing message {k!r}" for k in sorted(required_keys() - set(catalog.messages))]
+    for key, text in catalog.messages.items():
+        try:
+            _placeholders(text)
+        except ValueError as exc:
+            problems.append(f"message {key!r}: {exc}")
+    for stage in STAGES:
+        step = catalog.steps.get(stage.value)
+        if step is None:
+            problems.append(f"missing step {stage.value!r}")
+        elif not 2 <= len(step.tips) <= 4:
+            problems.append(f"step {stage.value!r} must have 2-4 tips")
+        elif not step.more or not step.phrases:
+            problems.append(f"step {stage.value!r} needs more tips and phrases")
+        elif not all(isinstance(t, str) for t in (*step.tips, *step.phrases, *sum(step.more, ()))):
+            problems.append(f"step {stage.value!r}: every tip must be plain text (quote a ': ')")
+    if not catalog.resources:
+        problems.append("no crisis resources")
+    for res in catalog.resources:
+        if not res.targets or not all(t.startswith(SCHEMES) and len(t) > 6 for t in res.targets):
+            problems.append(f"resource {res.id!r} needs tel:, sms: or https: targets")
+    return problems

@@ -1,0 +1,279 @@
+"""Telegram handlers: each turns one kind of update into a flow event or a short reply."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.callbacks import CheckInButton, GuideButton, parse
+from bot.guide_runner import runner
+from bot.services import Services, services
+from flows import guide
+from flows.enrolment import InviteProblem, Role, check_invite, may_guide
+from storage import repos
+from storage.models import Invite
+
+log = logging.getLogger(__name__)
+
+_CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+INVITE_DAYS, INVITE_USES = 7, 1
+
+
+async def _reply(update: Update, text: str) -> None:
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(
+            text, parse_mode=ParseMode.HTML, disable_web_page_preview=True
+        )
+
+
+def _user_id(update: Update) -> int:
+    return update.effective_user.id if update.effective_user else 0
+
+
+def invite_link(username: str, code: str) -> str:
+    """The deep link that enrols whoever opens it."""
+    return f"https://t.me/{username}?start={code}"
+
+
+async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start: enrol with an invite code, or explain what the bot is."""
+    svc, user_id = services(context), _user_id(update)
+    role = svc.role_of(user_id)
+    if not context.args:
+        await _reply(
+            update, svc.renderer.text("start.visitor" if role is Role.VISITOR else "start.already")
+        )
+        return
+    if role is not Role.VISITOR:
+        await _reply(update, svc.renderer.text("start.already"))
+        return
+    key = redeem(svc, update.update_id, user_id, context.args[0])
+    if key is not None:
+        await _reply(update, svc.renderer.text(key))
+
+
+def redeem(svc: Services, update_id: int, user_id: int, code: str) -> str | None:
+    """Spend an invite and enrol; the reply key, or None for a re-delivered update."""
+    now = svc.clock.now()
+    with svc.db.transaction() as tx:
+        if not repos.mark_update(tx, update_id, now):
+            return None
+        invite = repos.get_invite(tx, code, lock=True) if _CODE.match(code) else None
+        problem = check_invite(
+            invite is not None,
+            invite.expires_at if invite else None,
+            invite.uses_left if invite else 0,
+            now,
+        )
+        if problem is not None or invite is None:
+            log.info("invite_rejected user=%s reason=%s", user_id, problem)
+            return f"invite.problem.{problem or InviteProblem.UNKNOWN}"
+        repos.use_invite(tx, invite)
+        repos.enrol(tx, user_id, invite.role, now)
+        log.info("enrolled user=%s role=%s", user_id, invite.role)
+        return "start.enrolled"
+
+
+def create_invite(
+    svc: Services,
+    created_by: int | None,
+    uses: int = INVITE_USES,
+    days: int = INVITE_DAYS,
+    update_id: int | None = None,
+) -> Invite | None:
+    """A new supporter invite; None when `update_id` was already applied."""
+    now = svc.clock.now()
+    with svc.db.transaction() as tx:
+        if update_id is not None and not repos.mark_update(tx, update_id, now):
+            return None
+        return repos.create_invite(
+            tx, Role.SUPPORTER, uses, now + timedelta(days=days), created_by, now
+        )
+
+
+async def on_invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/invite [uses] [days]: a coordinator creates a supporter invite link."""
+    svc, user_id = services(context), _user_id(update)
+    text = svc.renderer.text
+    if svc.role_of(user_id) is not Role.COORDINATOR:
+        await _reply(update, text("coordinator.only"))
+        return
+    args = context.args or []
+    try:
+        uses = int(args[0]) if args else INVITE_USES
+        days = int(args[1]) if len(args) > 1 else INVITE_DAYS
+    except ValueError:
+        uses = days = 0
+    if len(args) > 2 or not (1 <= uses <= 100 and 1 <= days <= 90):
+        await _reply(update, text("invite.usage"))
+        return
+    invite = create_invite(svc, user_id, uses, days, update.update_id)
+    if invite is None:
+        return
+    username = svc.settings.bot_username or context.bot.username
+    await _reply(
+        update,
+        text(
+            "invite.created",
+            role=invite.role,
+            uses=invite.uses_left,
+            expires=f"{invite.expires_at:%Y-%m-%d}",
+            link=invite_link(username, invite.code),
+        ),
+    )
+    log.info("invite_created by=%s uses=%s days=%s", user_id, uses, days)
+
+
+async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/help: what this person can do here."""
+    svc = services(context)
+    role = svc.role_of(_user_id(update))
+    keys = {
+        Role.VISITOR: ["help.visitor"],
+        Role.SUPPORTER: ["help.supporter"],
+        Role.COORDINATOR: ["help.supporter", "help.coordinator"],
+    }[role]
+    await _reply(update, "\n".join(svc.renderer.text(k) for k in keys))
+
+
+async def on_guide(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/guide: start a guided session or resume the open one."""
+    await runner(context).run(update, context, lambda s, now, tz: guide.Opened(now), opens=True)
+
+
+async def on_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/status: show where the supporter is."""
+    await runner(context).run(update, context, lambda s, now, tz: guide.StatusAsked(now))
+
+
+async def on_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/cancel: leave the current input, or pause the session."""
+    await runner(context).run(
+        update, context, lambda s, now, tz: guide.Cancelled(now), no_session="cancel.nothing"
+    )
+
+
+async def on_timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/timezone [name]: show or set the supporter's time zone."""
+    svc, user_id = services(context), _user_id(update)
+    if not may_guide(svc.role_of(user_id)):
+        await _reply(update, svc.renderer.text("guide.forbidden"))
+        return
+    if not context.args:
+        await _reply(update, svc.renderer.text("timezone.show", tz=svc.timezone_of(user_id)))
+        return
+    name = context.args[0]
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        await _reply(update, svc.renderer.text("timezone.invalid"))
+        return
+    with svc.db.transaction() as tx:
+        if repos.get_person(tx, user_id) is None:
+            repos.enrol(tx, user_id, svc.role_of(user_id), svc.clock.now())
+        repos.set_timezone(tx, user_id, name)
+    await _reply(update, svc.renderer.text("timezone.set", tz=name))
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Free text: a note (never stored) or, when one is awaited, a check-in time."""
+    svc = services(context)
+    if svc.role_of(_user_id(update)) is Role.VISITOR:
+        await _reply(update, svc.renderer.text("start.visitor"))
+        return
+    text = update.effective_message.text if update.effective_message else None
+
+    def event(state: guide.GuideState, now: datetime, tz: str) -> guide.Event:
+        when = svc.parse_time(text or "", now, tz) if guide.awaits_time(state) else None
+        return guide.Typed(now, when)
+
+    await runner(context).run(update, context, event, no_session="unknown.input")
+
+
+async def on_unrecognised(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Unknown commands, stickers, photos…: say so, and show the current step again."""
+    svc = services(context)
+    is_command = bool(update.effective_message and update.effective_message.text)
+    if svc.role_of(_user_id(update)) is Role.VISITOR:
+        await _reply(
+            update, svc.renderer.text("unknown.command" if is_command else "unknown.input")
+        )
+        return
+    await runner(context).run(
+        update,
+        context,
+        lambda s, now, tz: guide.Unrecognised(now),
+        no_session="unknown.command" if is_command else "unknown.input",
+    )
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button press: verified against the live card or check-in, else 'no longer active'."""
+    query = update.callback_query
+    assert query is not None
+    svc = services(context)
+    press = parse(query.data)
+    if isinstance(press, GuideButton):
+        await runner(context).run(
+            update,
+            context,
+            lambda s, now, tz: guide.Pressed(guide.Action(press.action), press.arg, now, tz),
+            press=press,
+        )
+    elif isinstance(press, CheckInButton):
+        await svc.followups.answer(update, press)
+    else:
+        log.info("button_unparseable update=%s", update.update_id)
+        await query.answer(svc.renderer.text("button.stale"))
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the failure by type and update id (never content) and tell the person what to do."""
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error(
+        "handler_failed update=%s error=%s",
+        update_id,
+        type(context.error).__name__,
+        exc_info=context.error,
+    )
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            await context.bot.send_message(
+                update.effective_chat.id, services(context).renderer.text("error.generic")
+            )
+        except Exception:  # noqa: BLE001 - the error path must never raise
+            log.error("error_reply_failed update=%s", update_id)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    """Wire every handler; private chats only."""
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    commands = {
+        "start": on_start,
+        "help": on_help,
+        "guide": on_guide,
+        "status": on_status,
+        "cancel": on_cancel,
+        "invite": on_invite,
+        "timezone": on_timezone,
+    }
+    for name, callback in commands.items():
+        app.add_handler(CommandHandler(name, callback, filters=private))
+    app.add_handler(MessageHandler(private & filters.COMMAND, on_unrecognised))
+    app.add_handler(MessageHandler(private & filters.TEXT, on_text))
+    app.add_handler(MessageHandler(private, on_unrecognised))
+    app.add_handler(CallbackQueryHandler(on_button))
+    app.add_error_handler(on_error)

@@ -1,0 +1,54 @@
+"""The services a handler needs, wired once by the composition root and kept in bot_data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from telegram.ext import ContextTypes
+
+from bot.clock import Clock
+from bot.render import Renderer
+from bot.settings import Settings
+from flows.enrolment import Role
+from storage import repos
+from storage.db import Database
+
+if TYPE_CHECKING:
+    from bot.followups import FollowUps
+
+TimeParser = Callable[[str, datetime, str], datetime | None]
+
+
+@dataclass
+class Services:
+    """Settings, database, content, clock, follow-ups and the time parser."""
+
+    settings: Settings
+    db: Database
+    renderer: Renderer
+    clock: Clock
+    parse_time: TimeParser
+    followups: FollowUps
+
+    def role_of(self, user_id: int) -> Role:
+        """A person's role: coordinators come from settings, supporters from enrolment."""
+        if user_id in self.settings.coordinator_ids:
+            return Role.COORDINATOR
+        with self.db.transaction() as tx:
+            person = repos.get_person(tx, user_id)
+            return Role(person.role) if person else Role.VISITOR
+
+    def timezone_of(self, user_id: int) -> str:
+        """A person's time zone, or the programme's default."""
+        with self.db.transaction() as tx:
+            person = repos.get_person(tx, user_id)
+            return (person.timezone if person else None) or self.settings.timezone
+
+
+def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    """The services stored in the application's bot_data."""
+    found: Services = context.application.bot_data["services"]
+    return found

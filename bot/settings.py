@@ -1,0 +1,80 @@
+"""Settings from the environment, validated so a bad value fails at start with one clear line."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+DEFAULT_DATABASE_URL = "sqlite:///data/peer-guide.sqlite3"
+_TOKEN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the composition root needs to wire the bot."""
+
+    token: str | None
+    base_url: str | None
+    database_url: str
+    coordinator_ids: frozenset[int]
+    timezone: str
+    bot_username: str | None = None
+    content_dir: Path | None = None
+
+
+def _ids(name: str, raw: str) -> frozenset[int]:
+    try:
+        return frozenset(int(part) for part in raw.replace(" ", "").split(",") if part)
+    except ValueError:
+        raise SettingsError(
+            f"{name}: expected Telegram user ids separated by commas, e.g. 12345,67890"
+        ) from None
+
+
+def load_settings(env: Mapping[str, str]) -> Settings:
+    """Read and check every setting; raises SettingsError naming the first bad one."""
+    token = env.get("TELEGRAM_BOT_TOKEN", "").strip() or None
+    if token is not None and not _TOKEN.match(token):
+        raise SettingsError("TELEGRAM_BOT_TOKEN: does not look like a bot token (123456:ABC-…)")
+    base_url = env.get("TELEGRAM_BASE_URL", "").strip() or None
+    if base_url is not None and not re.match(r"^https?://[^/\s]+", base_url):
+        raise SettingsError(
+            "TELEGRAM_BASE_URL: expected an http(s) URL such as http://127.0.0.1:8081/bot"
+        )
+    database_url = env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+    try:
+        make_url(database_url)
+    except ArgumentError:
+        raise SettingsError(
+            "DATABASE_URL: not a database URL (e.g. sqlite:///data/peer-guide.sqlite3)"
+        ) from None
+    timezone = env.get("TIMEZONE", "").strip() or "America/New_York"
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            f"TIMEZONE: unknown time zone {timezone!r} (use a name like America/Chicago)"
+        ) from None
+    content_dir = env.get("CONTENT_DIR", "").strip() or None
+    if content_dir is not None and not Path(content_dir).is_dir():
+        raise SettingsError(f"CONTENT_DIR: {content_dir!r} is not a folder")
+    username = env.get("TELEGRAM_BOT_USERNAME", "").strip().lstrip("@") or None
+    return Settings(
+        token=token,
+        base_url=base_url,
+        database_url=database_url,
+        coordinator_ids=_ids("COORDINATOR_IDS", env.get("COORDINATOR_IDS", "")),
+        timezone=timezone,
+        bot_username=username,
+        content_dir=Path(content_dir) if content_dir else None,
+    )

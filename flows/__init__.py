@@ -1,0 +1,1 @@
+"""The functional core: pure state machines and the protocol content they refer to."""

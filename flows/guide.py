@@ -1,0 +1,438 @@
+"""The supporter's five-step guide: a pure state machine from events to a new state and intents."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from flows import asq
+from flows.asq import Answer, AsqResult
+from flows.intents import (
+    AlertCoordinators,
+    Button,
+    Intent,
+    Keyboard,
+    Say,
+    ScheduleFollowUp,
+    ShowResources,
+    ShowStep,
+)
+from flows.schedule import Preset, check_typed_time, preset_time
+
+
+class Stage(StrEnum):
+    """The five steps of peer support, in order."""
+
+    CONNECT = "connect"
+    ELICIT = "elicit"
+    ASSESS = "assess"
+    INTERVENE = "intervene"
+    FOLLOW_UP = "follow_up"
+
+
+STAGES: tuple[Stage, ...] = tuple(Stage)
+
+
+class View(StrEnum):
+    """What the live card shows within a step."""
+
+    TIPS = "tips"
+    MORE = "more"
+    PHRASES = "phrases"
+    ASQ = "asq"
+    ASQ_RESULT = "asq_result"
+    ASQ_SKIP = "asq_skip"
+    PLAN = "plan"
+    TYPE_TIME = "type_time"
+    SCHEDULED = "scheduled"
+
+
+STEP_VIEWS = frozenset({View.TIPS, View.MORE, View.PHRASES})
+ASSESS_VIEWS = frozenset({View.ASQ, View.ASQ_RESULT, View.ASQ_SKIP})
+FOLLOW_UP_VIEWS = frozenset({View.PLAN, View.TYPE_TIME, View.SCHEDULED})
+
+
+class Status(StrEnum):
+    """Whether the session is live, paused by the supporter, or over."""
+
+    ACTIVE = "active"
+    PAUSED = "paused"
+    ENDED = "ended"
+
+
+class Action(StrEnum):
+    """What a button asks for; the values are short because they travel in callback data."""
+
+    NEXT = "n"
+    BACK = "b"
+    MORE = "m"
+    PHRASES = "p"
+    TIPS = "t"
+    PAUSE = "z"
+    END = "e"
+    ASQ = "q"
+    ANSWER = "a"
+    RESOURCES = "r"
+    PLAN = "l"
+    PRESET = "s"
+    TYPE_TIME = "y"
+
+
+@dataclass(frozen=True)
+class GuideState:
+    """Where a supporter is in a guided session, and the safety-check answers so far."""
+
+    stage: Stage = Stage.CONNECT
+    view: View = View.TIPS
+    status: Status = Status.ACTIVE
+    page: int = 0
+    answers: tuple[Answer, ...] = ()
+    acuity: Answer | None = None
+    follow_up_at: datetime | None = None
+
+    @property
+    def result(self) -> AsqResult | None:
+        """The safety-check result, once every question it needs is answered."""
+        return asq.score(self.answers, self.acuity)
+
+    @property
+    def step_number(self) -> int:
+        """1-based number of the current step."""
+        return STAGES.index(self.stage) + 1
+
+    def to_data(self) -> dict[str, Any]:
+        """A JSON-ready dict for storage."""
+        return {
+            "stage": self.stage.value,
+            "view": self.view.value,
+            "status": self.status.value,
+            "page": self.page,
+            "answers": [a.value for a in self.answers],
+            "acuity": self.acuity.value if self.acuity else None,
+            "follow_up_at": self.follow_up_at.isoformat() if self.follow_up_at else None,
+        }
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> GuideState:
+        """Rebuild a state from `to_data` output."""
+        at = data.get("follow_up_at")
+        acuity = data.get("acuity")
+        return cls(
+            stage=Stage(data["stage"]),
+            view=View(data["view"]),
+            status=Status(data["status"]),
+            page=int(data.get("page", 0)),
+            answers=tuple(Answer(a) for a in data.get("answers", ())),
+            acuity=Answer(acuity) if acuity else None,
+            follow_up_at=datetime.fromisoformat(at) if at else None,
+        )
+
+
+@dataclass(frozen=True)
+class Opened:
+    """The supporter opened the guide (/guide): start, or resume where they were."""
+
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Pressed:
+    """The supporter pressed one of the live card's buttons."""
+
+    action: Action
+    arg: str
+    now: datetime
+    tz: str
+
+
+@dataclass(frozen=True)
+class Typed:
+    """The supporter typed free text; `when` is the time read from it if the flow awaited one."""
+
+    now: datetime
+    when: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Unrecognised:
+    """The supporter sent something the guide cannot use (a sticker, an unknown command)."""
+
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    """The supporter sent /cancel."""
+
+    now: datetime
+
+
+@dataclass(frozen=True)
+class StatusAsked:
+    """The supporter sent /status."""
+
+    now: datetime
+
+
+Event = Opened | Pressed | Typed | Unrecognised | Cancelled | StatusAsked
+
+
+@dataclass(frozen=True)
+class Step:
+    """A flow's answer to one event: the new state and the intents to carry out, in order."""
+
+    state: GuideState
+    intents: tuple[Intent, ...] = field(default_factory=tuple)
+
+
+STALE = Say("button.stale", replace=False)
+
+
+def awaits_time(state: GuideState) -> bool:
+    """Whether free text should be read as a check-in time."""
+    return state.status is Status.ACTIVE and state.view is View.TYPE_TIME
+
+
+def start() -> Step:
+    """A new session at step 1."""
+    state = GuideState()
+    return Step(state, (card(state, replace=False),))
+
+
+def advance(state: GuideState, event: Event) -> Step:
+    """Apply one event to a session."""
+    if isinstance(event, Opened):
+        resumed = replace(state, status=Status.ACTIVE)
+        return Step(resumed, (card(resumed, replace=False, notice="notice.resumed"),))
+    if state.status is not Status.ACTIVE:
+        return Step(state, (Say("guide.not_active", replace=False),))
+    if isinstance(event, Pressed):
+        return _pressed(state, event)
+    if isinstance(event, Typed):
+        return _typed(state, event)
+    if isinstance(event, Cancelled):
+        return _cancelled(state)
+    if isinstance(event, StatusAsked):
+        return Step(state, (card(state, replace=False, notice="notice.status"),))
+    return Step(state, (card(state, replace=False, notice="notice.unrecognised"),))
+
+
+def _typed(state: GuideState, event: Typed) -> Step:
+    if not awaits_time(state):
+        return Step(state, (card(state, replace=False, notice="notice.note_not_stored"),))
+    problem = check_typed_time(event.when, event.now)
+    if problem is not None:
+        return Step(state, (card(state, replace=False, notice=f"followup.problem.{problem}"),))
+    assert event.when is not None
+    return _scheduled(state, event.when)
+
+
+def _cancelled(state: GuideState) -> Step:
+    if state.view in STEP_VIEWS:
+        paused = replace(state, status=Status.PAUSED, view=View.TIPS, page=0)
+        return Step(paused, (Say("guide.paused", replace=False),))
+    back = _to_tips(state)
+    return Step(back, (card(back, replace=False, notice="notice.cancelled_input"),))
+
+
+def _to_tips(state: GuideState) -> GuideState:
+    """Back to the step's tips, dropping an unfinished safety check."""
+    answers, acuity = state.answers, state.acuity
+    if state.result is None:
+        answers, acuity = (), None
+    return replace(state, view=View.TIPS, page=0, answers=answers, acuity=acuity)
+
+
+def _move(state: GuideState, offset: int) -> GuideState:
+    index = STAGES.index(state.stage) + offset
+    return replace(_to_tips(state), stage=STAGES[index])
+
+
+def _scheduled(state: GuideState, at: datetime) -> Step:
+    new = replace(state, view=View.SCHEDULED, follow_up_at=at)
+    return Step(new, (ScheduleFollowUp(at), card(new)))
+
+
+def _pressed(state: GuideState, event: Pressed) -> Step:
+    if not offers(state, event.action, event.arg):
+        return Step(state, (STALE,))
+    return _HANDLERS[event.action](state, event)
+
+
+def _show(new: GuideState) -> Step:
+    return Step(new, (card(new),))
+
+
+def _next(state: GuideState, event: Pressed) -> Step:
+    if state.stage is Stage.ASSESS and state.result is None and event.arg != "skip":
+        return _show(replace(state, view=View.ASQ_SKIP))
+    return _show(_move(state, +1))
+
+
+def _more(state: GuideState, event: Pressed) -> Step:
+    page = state.page + 1 if state.view is View.MORE else 0
+    return _show(replace(state, view=View.MORE, page=page))
+
+
+def _pause(state: GuideState, event: Pressed) -> Step:
+    return Step(replace(state, status=Status.PAUSED), (Say("guide.paused"),))
+
+
+def _end(state: GuideState, event: Pressed) -> Step:
+    key = "guide.ended_with_follow_up" if state.follow_up_at else "guide.ended"
+    return Step(replace(state, status=Status.ENDED), (Say(key, {"at": state.follow_up_at}),))
+
+
+def _resources(state: GuideState, event: Pressed) -> Step:
+    level = asq.risk_level(state.result) if state.result else None
+    assert level is not None
+    return Step(state, (ShowResources(level), card(state, replace=False)))
+
+
+_HANDLERS: dict[Action, Callable[[GuideState, Pressed], Step]] = {
+    Action.NEXT: _next,
+    Action.BACK: lambda s, e: _back(s),
+    Action.MORE: _more,
+    Action.PHRASES: lambda s, e: _show(replace(s, view=View.PHRASES, page=0)),
+    Action.TIPS: lambda s, e: _show(_to_tips(s)),
+    Action.PAUSE: _pause,
+    Action.END: _end,
+    Action.ASQ: lambda s, e: _show(replace(s, view=View.ASQ, answers=(), acuity=None)),
+    Action.ANSWER: lambda s, e: _answered(s, Answer(e.arg)),
+    Action.RESOURCES: _resources,
+    Action.PLAN: lambda s, e: _show(replace(s, view=View.PLAN)),
+    Action.PRESET: lambda s, e: _scheduled(s, preset_time(Preset(e.arg), e.now, e.tz)),
+    Action.TYPE_TIME: lambda s, e: _show(replace(s, view=View.TYPE_TIME)),
+}
+
+
+def _back(state: GuideState) -> Step:
+    if state.view is View.ASQ and (state.answers or state.acuity):
+        if state.acuity is not None:
+            new = replace(state, acuity=None)
+        else:
+            new = replace(state, answers=state.answers[:-1])
+    elif state.view in STEP_VIEWS:
+        new = _move(state, -1)
+    elif state.view is View.TYPE_TIME:
+        new = replace(state, view=View.PLAN)
+    else:
+        new = _to_tips(state)
+    return Step(new, (card(new),))
+
+
+def _answered(state: GuideState, answer: Answer) -> Step:
+    if len(state.answers) < len(asq.QUESTIONS):
+        new = replace(state, answers=(*state.answers, answer))
+    else:
+        new = replace(state, acuity=answer)
+    result = new.result
+    if result is None:
+        return _show(new)
+    new = replace(new, view=View.ASQ_RESULT)
+    level = asq.risk_level(result)
+    if level is None:
+        return Step(new, (card(new),))
+    # Resources first, before any other text; then the alert; then the result card.
+    alert = AlertCoordinators(level, f"asq_{result}")
+    return Step(new, (ShowResources(level), alert, card(new, replace=False)))
+
+
+def offers(state: GuideState, action: str, arg: str) -> bool:
+    """Whether the live card offers this button: anything else is stale or forged."""
+    return any(b.action == action and b.arg == arg for row in buttons(state) for b in row)
+
+
+def _b(label: str, action: Action, arg: str = "") -> Button:
+    return Button(f"btn.{label}", action.value, arg)
+
+
+def buttons(state: GuideState) -> Keyboard:
+    """The buttons the live card offers in this state."""
+    if state.status is not Status.ACTIVE:
+        return ()
+    view = state.view
+    if view is View.ASQ:
+        return (
+            (_b("yes", Action.ANSWER, "yes"), _b("no", Action.ANSWER, "no")),
+            (_b("declined", Action.ANSWER, "declined"),),
+            (_b("back", Action.BACK), _b("stop_check", Action.TIPS)),
+        )
+    if view is View.ASQ_RESULT:
+        rows: list[tuple[Button, ...]] = []
+        if state.result is not AsqResult.NEGATIVE:
+            rows.append((_b("resources", Action.RESOURCES),))
+        rows += [(_b("continue", Action.NEXT),), (_b("redo_check", Action.ASQ),)]
+        return tuple(rows)
+    if view is View.ASQ_SKIP:
+        return (
+            (_b("start_check", Action.ASQ),),
+            (_b("skip_check", Action.NEXT, "skip"),),
+            (_b("back", Action.TIPS),),
+        )
+    if view is View.PLAN:
+        return (
+            (
+                _b("evening", Action.PRESET, Preset.EVENING),
+                _b("tomorrow", Action.PRESET, Preset.TOMORROW),
+            ),
+            (
+                _b("three_days", Action.PRESET, Preset.THREE_DAYS),
+                _b("week", Action.PRESET, Preset.WEEK),
+            ),
+            (_b("type_time", Action.TYPE_TIME),),
+            (_b("back", Action.TIPS),),
+        )
+    if view is View.TYPE_TIME:
+        return ((_b("back", Action.BACK),),)
+    if view is View.SCHEDULED:
+        return ((_b("change_time", Action.PLAN),), (_b("finish", Action.END),))
+    return _step_buttons(state)
+
+
+def _step_buttons(state: GuideState) -> Keyboard:
+    rows: list[tuple[Button, ...]] = []
+    if state.stage is Stage.ASSESS:
+        rows.append((_b("start_check", Action.ASQ),))
+    if state.stage is Stage.FOLLOW_UP:
+        rows.append((_b("plan", Action.PLAN),))
+    nav = []
+    if state.stage is not STAGES[0]:
+        nav.append(_b("back", Action.BACK))
+    if state.stage is not STAGES[-1]:
+        nav.append(_b("next", Action.NEXT))
+    rows.append(tuple(nav))
+    second = (
+        _b("phrases", Action.PHRASES)
+        if state.view is not View.PHRASES
+        else _b("tips", Action.TIPS)
+    )
+    rows.append((_b("more", Action.MORE), second))
+    last = "finish" if state.stage is Stage.FOLLOW_UP else "end"
+    rows.append((_b("pause", Action.PAUSE), _b(last, Action.END)))
+    return tuple(rows)
+
+
+def card(state: GuideState, *, replace: bool = True, notice: str | None = None) -> Say | ShowStep:
+    """The live card for the current state."""
+    keys = buttons(state)
+    view = state.view
+    if view in STEP_VIEWS:
+        return ShowStep(state.stage.value, view.value, state.page, keys, notice, replace)
+    params: dict[str, object] = {"step": state.step_number, "total": len(STAGES)}
+    header = None
+    if view is View.ASQ:
+        question = asq.next_question(state.answers, state.acuity)
+        assert question is not None
+        params |= {"n": len(state.answers) + 1, "of": len(asq.QUESTIONS)}
+        key, header = f"asq.{question}", "asq.header"
+    elif view is View.ASQ_RESULT:
+        key = f"asq.result.{state.result}"
+    elif view is View.SCHEDULED:
+        key, params = "followup.scheduled", params | {"at": state.follow_up_at}
+    else:
+        key = f"guide.{view}"
+    return Say(key, params, keys, replace, notice, header)

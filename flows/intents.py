@@ -1,0 +1,83 @@
+"""Intents: frozen descriptions of effects that a flow asks the shell to carry out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class RiskLevel(StrEnum):
+    """How urgently crisis resources and coordinators are needed."""
+
+    NON_ACUTE = "non_acute"
+    ACUTE = "acute"
+
+
+@dataclass(frozen=True)
+class Button:
+    """An inline button: a content key for its label, an action and an optional argument."""
+
+    label: str
+    action: str
+    arg: str = ""
+
+
+Keyboard = tuple[tuple[Button, ...], ...]
+
+
+@dataclass(frozen=True)
+class Say:
+    """Show the message with content key `key`; `replace` edits the live card where possible."""
+
+    key: str
+    params: Mapping[str, object] = field(default_factory=dict)
+    buttons: Keyboard = ()
+    replace: bool = True
+    notice: str | None = None
+    header: str | None = None
+
+
+@dataclass(frozen=True)
+class ShowStep:
+    """Show a step card: its progress title and one section (tips, more tips or phrases)."""
+
+    stage: str
+    section: str
+    page: int
+    buttons: Keyboard
+    notice: str | None = None
+    replace: bool = True
+
+
+@dataclass(frozen=True)
+class ShowResources:
+    """Show crisis resources with what to do now for this risk level, before anything else."""
+
+    level: RiskLevel
+
+
+@dataclass(frozen=True)
+class AlertCoordinators:
+    """Raise a coordinator alert for the current case; `trigger` names the rule, never text."""
+
+    level: RiskLevel
+    trigger: str
+
+
+@dataclass(frozen=True)
+class ScheduleFollowUp:
+    """Schedule a check-in ping for the supporter at `at` (aware UTC)."""
+
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RecordOutcome:
+    """Record a check-in outcome (a fixed code, no free text)."""
+
+    outcome: str
+
+
+Intent = Say | ShowStep | ShowResources | AlertCoordinators | ScheduleFollowUp | RecordOutcome

@@ -1,0 +1,1 @@
+"""Persistence: sqlmodel tables, repositories and Alembic migrations (SQLite or PostgreSQL)."""

@@ -1,0 +1,109 @@
+"""The database tables. Times are stored as naive UTC and read back as aware UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Dialect, TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp that always comes back timezone-aware in UTC, on SQLite and PostgreSQL."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Store as naive UTC."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not accepted; pass an aware UTC time")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Read back as aware UTC."""
+        return value.replace(tzinfo=UTC) if value is not None else None
+
+
+def _id_column(**kw: Any) -> Any:
+    return Field(sa_type=BigInteger, **kw)
+
+
+def _time(**kw: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kw)
+
+
+class Person(SQLModel, table=True):
+    """Someone who has talked to the bot: only their Telegram id, role and time zone."""
+
+    id: int = _id_column(primary_key=True)
+    role: str = Field(max_length=16)
+    timezone: str | None = Field(default=None, max_length=64)
+    enrolled_at: datetime | None = _time(default=None)
+    created_at: datetime = _time()
+
+
+class Invite(SQLModel, table=True):
+    """An enrolment code a coordinator created."""
+
+    code: str = Field(primary_key=True, max_length=32)
+    role: str = Field(max_length=16)
+    uses_left: int
+    expires_at: datetime = _time()
+    created_by: int | None = _id_column(default=None)
+    created_at: datetime = _time()
+
+
+class GuideSession(SQLModel, table=True):
+    """A supporter's guided session; `state` is the flow's state as plain JSON."""
+
+    __tablename__ = "guide_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = _id_column(index=True)
+    status: str = Field(max_length=16, index=True)
+    state: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    version: int = 0
+    card_message_id: int | None = _id_column(default=None)
+    created_at: datetime = _time()
+    updated_at: datetime = _time()
+
+
+class ProcessedUpdate(SQLModel, table=True):
+    """A Telegram update already applied, so a re-delivery changes nothing."""
+
+    __tablename__ = "processed_update"
+
+    update_id: int = _id_column(primary_key=True)
+    processed_at: datetime = _time(index=True)
+
+
+class FollowUp(SQLModel, table=True):
+    """A scheduled check-in: the row is the truth, the scheduler job only its trigger."""
+
+    __tablename__ = "follow_up"
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="guide_session.id", index=True)
+    person_id: int = _id_column(index=True)
+    due_at: datetime = _time(index=True)
+    status: str = Field(max_length=16, index=True)
+    outcome: str | None = Field(default=None, max_length=16)
+    message_id: int | None = _id_column(default=None)
+    sent_at: datetime | None = _time(default=None)
+    created_at: datetime = _time()
+
+
+class Alert(SQLModel, table=True):
+    """A coordinator alert written in the same transaction as the state change (the outbox)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int | None = Field(default=None, foreign_key="guide_session.id", index=True)
+    person_id: int = _id_column(index=True)
+    level: str = Field(max_length=16)
+    trigger: str = Field(max_length=32)
+    status: str = Field(max_length=16, index=True)
+    created_at: datetime = _time()
