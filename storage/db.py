@@ -23,12 +23,19 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.close()
 
 
+def _ensure_sqlite_folder(url: str) -> bool:
+    """Create a SQLite file's folder; True when `url` is SQLite."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return False
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    return True
+
+
 def make_engine(url: str) -> Engine:
     """An engine for `url`; SQLite gets its folder created, WAL and foreign keys."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    if _ensure_sqlite_folder(url):
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -45,6 +52,7 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str) -> None:
     """Bring the schema to the newest migration."""
+    _ensure_sqlite_folder(url)
     command.upgrade(alembic_config(url), "head")
 
 

@@ -1,0 +1,166 @@
+"""The terminal demo: the real application, offline, with buttons shown as numbered choices."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from bot.app import build_application, start_services
+from bot.fake_api import FakeBotApi
+from bot.handlers import create_invite
+from bot.services import Services
+from bot.settings import Settings
+from bot.simulator import Simulator
+from storage.db import upgrade
+
+DEMO_DATABASE_URL = "sqlite:///data/demo.sqlite3"
+PEOPLE = {"coordinator": 1, "supporter": 2, "visitor": 3}
+NAMES = {1: "coordinator", 2: "supporter", 3: "visitor"}
+INTRO = """\
+Peer Guide — terminal demo (offline; nothing is sent to Telegram).
+You are the SUPPORTER. Type /guide to start a guided session, /help for commands.
+Type a number to press that button. Demo commands:
+  :as supporter | :as coordinator | :as visitor   switch who you are
+  :sticker   send a sticker      :quit   leave
+"""
+_TAG = re.compile(r"<[^>]+>")
+
+
+def plain(text: str) -> str:
+    """Message HTML as terminal text."""
+    return html.unescape(_TAG.sub("", text))
+
+
+class Screen:
+    """Prints the bot's messages as they are sent or edited, and numbers their buttons."""
+
+    def __init__(self, out: Callable[[str], None]) -> None:
+        self.out = out
+        self.viewer = PEOPLE["supporter"]
+        self.choices: dict[int, list[dict[str, Any]]] = {}
+
+    def show(self, method: str, params: dict[str, Any], message: dict[str, Any]) -> None:
+        """Print one message sent or edited by the bot."""
+        chat = int(message["chat"]["id"])
+        if method == "editMessageReplyMarkup" and not message.get("reply_markup"):
+            return
+        who = "" if chat == self.viewer else f" → to {NAMES.get(chat, chat)}"
+        edited = " (updated)" if method.startswith("edit") else ""
+        lines = [f"\n🤖 bot{who}{edited}:", plain(message.get("text", ""))]
+        rows = message.get("reply_markup", {}).get("inline_keyboard", [])
+        pressable = [b for row in rows for b in row if "callback_data" in b]
+        lines += [f"  [{i}] {b['text']}" for i, b in enumerate(pressable, 1)]
+        lines += [f"  🔗 {b['text']}: {b['url']}" for row in rows for b in row if "url" in b]
+        if pressable:
+            self.choices[chat] = [dict(b, message=message) for b in pressable]
+        self.out("\n".join(lines))
+
+
+class ObservedApi(FakeBotApi):
+    """The offline Bot API, telling the screen about every message."""
+
+    screen: Screen | None = None
+
+    def _answer(self, name: str, params: dict[str, Any]) -> Any:
+        result = super()._answer(name, params)
+        if self.screen is not None and name in (
+            "sendMessage",
+            "editMessageText",
+            "editMessageReplyMarkup",
+        ):
+            self.screen.show(name, params, result)
+        return result
+
+
+async def run_demo(
+    settings: Settings,
+    *,
+    database_url: str = DEMO_DATABASE_URL,
+    read: Callable[[str], str] = input,
+    out: Callable[[str], None] = print,
+) -> None:
+    """Run the demo until :quit or end of input."""
+    settings = replace(
+        settings,
+        database_url=database_url,
+        token=None,
+        coordinator_ids=frozenset({PEOPLE["coordinator"]}),
+    )
+    upgrade(settings.database_url)
+    api = ObservedApi()
+    app = build_application(settings, request=api, rate_limit=False)
+    await app.initialize()
+    await start_services(app)
+    screen = Screen(out)
+    api.screen = screen
+    sim = Simulator(app, api, strict=False, first_update_id=_first_update_id(app))
+    try:
+        out(INTRO)
+        await _enrol_supporter(app.bot_data["services"], sim)
+        await _loop(sim, screen, read, out)
+    finally:
+        await app.shutdown()
+        await app.post_shutdown(app)  # type: ignore[misc]
+
+
+def _first_update_id(app: Any) -> int:
+    from sqlmodel import func, select
+
+    from storage.models import ProcessedUpdate
+
+    svc: Services = app.bot_data["services"]
+    with svc.db.transaction() as tx:
+        last = tx.exec(select(func.max(ProcessedUpdate.update_id))).one()
+    return int(last or 0) + 1
+
+
+async def _enrol_supporter(svc: Services, sim: Simulator) -> None:
+    if svc.role_of(PEOPLE["supporter"]).value == "supporter":
+        return
+    invite = create_invite(svc, PEOPLE["coordinator"])
+    assert invite is not None
+    screen_out = sim.api.screen if isinstance(sim.api, ObservedApi) else None
+    if screen_out:
+        screen_out.out(f"(demo: the supporter opens an invite link: /start {invite.code})")
+    await sim.send(PEOPLE["supporter"], f"/start {invite.code}")
+
+
+async def _loop(
+    sim: Simulator, screen: Screen, read: Callable[[str], str], out: Callable[[str], None]
+) -> None:
+    while True:
+        try:
+            line = (await asyncio.to_thread(read, f"\n[{NAMES[screen.viewer]}] > ")).strip()
+        except EOFError:
+            return
+        if line in (":quit", ":q", ":exit"):
+            return
+        if line.startswith(":as"):
+            name = line[3:].strip()
+            if name in PEOPLE:
+                screen.viewer = PEOPLE[name]
+                out(f"(you are now the {name})")
+            else:
+                out("(try :as supporter, :as coordinator or :as visitor)")
+        elif line == ":sticker":
+            await sim.sticker(screen.viewer)
+        elif line.isdigit():
+            await _press(sim, screen, int(line), out)
+        elif line:
+            await sim.send(screen.viewer, line)
+
+
+async def _press(sim: Simulator, screen: Screen, number: int, out: Callable[[str], None]) -> None:
+    choices = screen.choices.get(screen.viewer, [])
+    if not 1 <= number <= len(choices):
+        out(f"(no button {number} here; the newest message has {len(choices)})")
+        return
+    chosen = choices[number - 1]
+    message = sim.api.messages.get(
+        (screen.viewer, chosen["message"]["message_id"]), chosen["message"]
+    )
+    await sim.press_data(screen.viewer, chosen["callback_data"], message)
