@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -26,7 +26,7 @@ def _reset_postgres(url: str) -> None:
 
 
 @pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """An empty, migrated database: a SQLite file, or the PostgreSQL test database."""
     if request.param == "postgresql":
         assert PG_URL is not None
@@ -35,7 +35,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     else:
         url = f"sqlite:///{tmp_path / 'bot.sqlite3'}"
     upgrade(url)
-    yield url
+    return url
 
 
 @pytest.fixture

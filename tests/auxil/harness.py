@@ -70,8 +70,9 @@ class Harness:
 async def start_harness(settings: Settings, clock: FakeClock, **api_options: Any) -> Harness:
     """Build, initialise and start an application over a fresh offline Bot API fake."""
     api = FakeBotApi(**api_options)
-    app = build_application(settings, request=api, clock=clock, scheduler_paused=True,
-                            rate_limit=False)
+    app = build_application(
+        settings, request=api, clock=clock, scheduler_paused=True, rate_limit=False
+    )
     await app.initialize()
     await start_services(app)
     svc: Services = app.bot_data["services"]
@@ -85,8 +86,13 @@ async def start_harness(settings: Settings, clock: FakeClock, **api_options: Any
 
 def settings_for(database_url: str, **changes: Any) -> Settings:
     """Settings for a test: one coordinator, New York time."""
-    base = Settings(token=None, base_url=None, database_url=database_url,
-                    coordinator_ids=frozenset({COORDINATOR}), timezone="America/New_York")
+    base = Settings(
+        token=None,
+        base_url=None,
+        database_url=database_url,
+        coordinator_ids=frozenset({COORDINATOR}),
+        timezone="America/New_York",
+    )
     return replace(base, **changes)
 
 

@@ -212,8 +212,11 @@ def test_state_survives_a_round_trip_through_plain_data() -> None:
 # Property tests: any sequence of events keeps the session in a defined, storable state.
 
 events = st.one_of(
-    st.builds(lambda a, arg: ("press", a, arg), st.sampled_from(list(Action)),
-              st.sampled_from(["", "yes", "no", "declined", "skip", "evening", "week", "x"])),
+    st.builds(
+        lambda a, arg: ("press", a, arg),
+        st.sampled_from(list(Action)),
+        st.sampled_from(["", "yes", "no", "declined", "skip", "evening", "week", "x"]),
+    ),
     st.just(("offered",)),
     st.just(("typed",)),
     st.just(("cancel",)),

@@ -32,9 +32,20 @@ def test_flow_modules_import_nothing_from_the_shell_or_io_libraries(path: Path) 
 @pytest.mark.parametrize("module", ["telegram.ext", "sqlmodel", "apscheduler", "dotenv"])
 def test_ruff_rejects_a_banned_import_inside_flows(module: str) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "--no-cache", "--stdin-filename",
-         str(FLOWS / "example.py"), "-"],
-        input=f"import {module}\n", capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "check",
+            "--no-cache",
+            "--stdin-filename",
+            str(FLOWS / "example.py"),
+            "-",
+        ],
+        input=f"import {module}\n",
+        capture_output=True,
+        text=True,
+        check=False,
         cwd=FLOWS.parent,
     )
     assert result.returncode == 1

@@ -51,8 +51,9 @@ def test_the_same_preset_differs_by_time_zone() -> None:
 
 
 @given(
-    st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2035, 1, 1),
-                 timezones=st.just(UTC)),
+    st.datetimes(
+        min_value=datetime(2020, 1, 1), max_value=datetime(2035, 1, 1), timezones=st.just(UTC)
+    ),
     st.sampled_from(list(Preset)),
     st.sampled_from([NY, "Europe/London", "Asia/Kolkata", "Australia/Sydney", "UTC"]),
 )

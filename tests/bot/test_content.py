@@ -1,0 +1,127 @@
+"""Content files: complete, valid, overridable by a programme, and every reachable card renders."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.content import ContentError, load_catalog, required_keys, validate
+from bot.render import Renderer
+from flows import checkin, guide
+from flows.checkin import CheckInAnswer
+from flows.guide import Action, GuideState
+from flows.intents import RiskLevel
+
+NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+
+
+def test_the_shipped_content_is_complete_and_valid() -> None:
+    catalog = load_catalog()
+    assert validate(catalog) == []
+    assert required_keys() <= set(catalog.messages)
+
+
+def test_a_missing_message_or_a_bad_resource_target_is_reported() -> None:
+    catalog = load_catalog()
+    messages = {k: v for k, v in catalog.messages.items() if k != "button.stale"}
+    bad = replace(catalog.resources[0], targets=("ftp://nope",))
+    broken = replace(catalog, messages=messages, resources=(bad,))
+    problems = validate(broken)
+    assert "missing message 'button.stale'" in problems
+    assert any("needs tel:, sms: or https: targets" in p for p in problems)
+
+
+def test_the_resources_include_the_national_lines() -> None:
+    targets = {t for r in load_catalog().resources for t in r.targets}
+    assert {
+        "tel:988",
+        "sms:988",
+        "sms:741741?body=HOME",
+        "tel:+18884090141",
+        "tel:+18006624357",
+        "tel:911",
+    } <= targets
+
+
+def test_a_programme_adds_its_own_resource_and_overrides_a_message(tmp_path: Path) -> None:
+    (tmp_path / "resources").mkdir()
+    (tmp_path / "resources" / "program.yaml").write_text(
+        "entries:\n  - id: campus\n    name: Campus Wellness\n    detail: 555-0100, 24/7\n"
+        "    targets: ['tel:5550100']\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "en").mkdir()
+    (tmp_path / "en" / "messages.yaml").write_text(
+        'guide.paused: "Paused (campus)."\n', encoding="utf-8"
+    )
+    catalog = load_catalog(override=tmp_path)
+    assert catalog.resources[-1].name == "Campus Wellness"
+    assert catalog.text("guide.paused") == "Paused (campus)."
+    assert "Campus Wellness" in Renderer(catalog).resources(RiskLevel.ACUTE).text
+
+
+def test_an_override_with_a_broken_resource_fails_at_start(tmp_path: Path) -> None:
+    (tmp_path / "resources").mkdir()
+    (tmp_path / "resources" / "bad.yaml").write_text(
+        "entries:\n  - {id: x, name: X, detail: y, targets: ['call me']}\n", encoding="utf-8"
+    )
+    with pytest.raises(ContentError, match="resource 'x'"):
+        load_catalog(override=tmp_path)
+
+
+def reachable_states() -> list[GuideState]:
+    """One state per distinct card reachable by pressing offered buttons (breadth first)."""
+
+    def shape(s: GuideState) -> tuple[object, ...]:
+        return (
+            s.stage,
+            s.view,
+            s.status,
+            min(s.page, 3),
+            s.result,
+            len(s.answers),
+            s.acuity is None,
+            s.follow_up_at is None,
+        )
+
+    start = guide.start().state
+    seen, queue = {shape(start): start}, deque([start])
+    while queue:
+        state = queue.popleft()
+        for row in guide.buttons(state):
+            for button in row:
+                step = guide.advance(
+                    state, guide.Pressed(Action(button.action), button.arg, NOW, "UTC")
+                )
+                if shape(step.state) not in seen:
+                    seen[shape(step.state)] = step.state
+                    queue.append(step.state)
+    return list(seen.values())
+
+
+def test_every_reachable_card_and_notice_renders_without_missing_text() -> None:
+    renderer = Renderer(load_catalog())
+    states = reachable_states()
+    assert len(states) > 30
+    rendered = 0
+    for state in states:
+        for event in (
+            guide.StatusAsked(NOW),
+            guide.Typed(NOW),
+            guide.Cancelled(NOW),
+            guide.Opened(NOW),
+            guide.Unrecognised(NOW),
+        ):
+            for intent in guide.advance(state, event).intents:
+                out = renderer.render(intent, lambda b: "x", "America/Chicago")
+                if out is not None:
+                    assert "{" not in out.text
+                    rendered += 1
+    for choice in CheckInAnswer:
+        for intent in (*checkin.answer(choice, NOW), checkin.ping(late=True)):
+            renderer.render(intent, lambda b: "x", "UTC")
+    assert rendered > 100

@@ -1,0 +1,68 @@
+"""The terminal demo drives the real application: a whole session with the safety check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from bot.demo import run_demo
+from bot.settings import load_settings
+
+
+def scripted(lines: list[str]) -> tuple[Callable[[str], str], list[str]]:
+    feed: Iterator[str] = iter(lines)
+    out: list[str] = []
+
+    def read(prompt: str) -> str:
+        try:
+            return next(feed)
+        except StopIteration:
+            raise EOFError from None
+
+    return read, out
+
+
+async def test_a_guided_session_in_the_demo_reaches_the_acute_result(tmp_path: Path) -> None:
+    read, out = scripted(
+        [
+            "/guide",
+            "1",
+            "2",
+            "1",  # next, next, safety check
+            "1",
+            "2",
+            "2",
+            "2",
+            "1",  # yes, no, no, no; acuity yes
+            "2",
+            "2",
+            "1",  # continue, next, plan a check-in
+            "2",  # tomorrow morning
+            "3",  # no such button
+            ":as coordinator",
+            "/invite",
+            ":quit",
+        ]
+    )
+    await run_demo(
+        load_settings({}),
+        database_url=f"sqlite:///{tmp_path / 'demo.db'}",
+        read=read,
+        out=out.append,
+    )
+    text = "\n".join(out)
+    assert "Step 3 of 5 · Safety check — question 1 of 4" in text
+    assert text.index("Act now") < text.index("positive — immediate risk")
+    assert "Step 5 of 5 · Check-in planned" in text
+    assert "(no button 3 here" in text
+    assert "https://t.me/PeerGuideBot?start=" in text
+
+
+async def test_the_demo_remembers_the_session_between_runs(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    read, out = scripted(["/guide", "1"])
+    await run_demo(load_settings({}), database_url=url, read=read, out=out.append)
+    read, out = scripted(["/guide"])
+    await run_demo(load_settings({}), database_url=url, read=read, out=out.append)
+    assert "Welcome back" in "\n".join(out)
+    assert "Step 2 of 5" in "\n".join(out)
