@@ -101,11 +101,17 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("demo", help="terminal chat with the real bot, offline")
     db = sub.add_parser("db", help="database schema")
     db.add_argument("action", choices=["upgrade"])
+    sub.add_parser("diagram", help="print the guide's Mermaid state diagram")
     invite = sub.add_parser("invite", help="print an invite link")
     invite.add_argument("role", choices=["supporter"])
     invite.add_argument("--uses", type=int, default=1, choices=range(1, 101), metavar="1-100")
     invite.add_argument("--days", type=int, default=7, choices=range(1, 91), metavar="1-90")
     args = parser.parse_args(argv)
+    if args.command == "diagram":
+        from flows.diagram import mermaid
+
+        print(mermaid(), end="")
+        return
     settings = _settings()
     if args.command == "run":
         cmd_run(settings)

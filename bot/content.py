@@ -26,6 +26,7 @@ SHELL_KEYS = [
     "step.phrases_header",
     "step.bullet",
     "asq.header",
+    "asq.header_acuity",
     "resources.list_header",
     "resources.entry",
     "start.visitor",

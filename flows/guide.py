@@ -428,7 +428,8 @@ def card(state: GuideState, *, replace: bool = True, notice: str | None = None) 
         question = asq.next_question(state.answers, state.acuity)
         assert question is not None
         params |= {"n": len(state.answers) + 1, "of": len(asq.QUESTIONS)}
-        key, header = f"asq.{question}", "asq.header"
+        key = f"asq.{question}"
+        header = "asq.header_acuity" if question == asq.ACUITY else "asq.header"
     elif view is View.ASQ_RESULT:
         key = f"asq.result.{state.result}"
     elif view is View.SCHEDULED:

@@ -387,3 +387,11 @@ async def test_visitors_get_an_explanation_and_cannot_use_the_guide(bot: Harness
 async def test_coordinators_can_also_run_a_guided_session(bot: Harness) -> None:
     await bot.sim.send(COORDINATOR, "/guide")
     assert bot.sim.last_text(COORDINATOR).startswith("<b>Step 1 of 5")
+
+
+async def test_the_acuity_question_is_announced_as_the_last_one(bot: Harness) -> None:
+    await bot.enrol(SUPPORTER)
+    await check(bot, "Yes", "No", "No", "No")
+    text = bot.sim.last_text(SUPPORTER)
+    assert "the last question" in text
+    assert "right now" in text
