@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC
+from datetime import UTC, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -21,10 +21,12 @@ from bot.render import Renderer
 from bot.services import Services, TimeParser
 from bot.settings import Settings
 from bot.timeparse import parse_when
+from storage import repos
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 
+UPDATE_MEMORY = timedelta(days=7)
 OFFLINE_TOKEN = "0:offline-demo-token"
 COMMANDS = ("guide", "status", "cancel", "help")
 
@@ -79,6 +81,9 @@ async def start_services(app: App) -> None:
         )
     except TelegramError as exc:
         log.warning("startup_call_unsupported method=setMyCommands error=%s", type(exc).__name__)
+    with svc.db.transaction() as tx:
+        pruned = repos.prune_updates(tx, svc.clock.now() - UPDATE_MEMORY)
+    log.info("startup pruned_update_ids=%s", pruned)
     svc.followups.scheduler.start(paused=svc.followups.start_paused)
     svc.followups.reconcile()
 

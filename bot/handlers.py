@@ -251,6 +251,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
+            if update.callback_query is not None:
+                await update.callback_query.answer()
             await context.bot.send_message(
                 update.effective_chat.id, services(context).renderer.text("error.generic")
             )

@@ -31,6 +31,14 @@ def mark_update(tx: Session, update_id: int, now: datetime) -> bool:
     return True
 
 
+def prune_updates(tx: Session, before: datetime) -> int:
+    """Forget processed update ids older than `before` (Telegram re-delivers within a day)."""
+    old = tx.exec(select(ProcessedUpdate).where(ProcessedUpdate.processed_at < before)).all()
+    for row in old:
+        tx.delete(row)
+    return len(old)
+
+
 def get_person(tx: Session, person_id: int) -> Person | None:
     """The person with this Telegram id, if they have been seen."""
     return tx.get(Person, person_id)

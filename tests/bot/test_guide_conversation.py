@@ -395,3 +395,25 @@ async def test_the_acuity_question_is_announced_as_the_last_one(bot: Harness) ->
     text = bot.sim.last_text(SUPPORTER)
     assert "the last question" in text
     assert "right now" in text
+
+
+async def test_an_unexpected_failure_tells_the_user_what_to_do_and_keeps_the_state(
+    bot: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await bot.enrol(SUPPORTER)
+    await bot.guide_to(SUPPORTER, "Next ▶")
+    before = session_row(bot)
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr("flows.guide.advance", broken)
+    bot.sim.strict = False
+    await bot.sim.press(SUPPORTER, "Next ▶")
+    assert "something went wrong on my side" in bot.sim.last_text(SUPPORTER)
+    after = session_row(bot)
+    assert (after.state, after.version) == (before.state, before.version)
+    monkeypatch.undo()
+    calls = await bot.sim.press(SUPPORTER, "Next ▶")
+    assert "Step 3 of 5" in bot.texts(calls)[0]
+    assert session_row(bot).state["stage"] == "assess"

@@ -29,7 +29,7 @@ class FakeUpdate(Update):
         self._user = User(user_id, "U", is_bot=False)
 
     @property
-    def effective_user(self) -> User:  # type: ignore[override]
+    def effective_user(self) -> User:
         return self._user
 
 

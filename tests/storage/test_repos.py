@@ -91,3 +91,14 @@ def test_an_invite_is_spent_one_use_at_a_time(db: Database) -> None:
             assert invite is not None
             repos.use_invite(tx, invite)
             assert invite.uses_left == left
+
+
+def test_old_processed_update_ids_are_pruned(db: Database) -> None:
+    with db.transaction() as tx:
+        repos.mark_update(tx, 1, NOW - timedelta(days=8))
+        repos.mark_update(tx, 2, NOW)
+    with db.transaction() as tx:
+        assert repos.prune_updates(tx, NOW - timedelta(days=7)) == 1
+    with db.transaction() as tx:
+        assert repos.mark_update(tx, 1, NOW)
+        assert not repos.mark_update(tx, 2, NOW)
