@@ -13,7 +13,7 @@ import yaml
 from flows import asq
 from flows.checkin import CheckInAnswer
 from flows.guide import STAGES, View
-from flows.intents import RiskLevel
+from flows.intents import Urgency
 from flows.schedule import TimeProblem
 
 CONTENT = Path(__file__).resolve().parent.parent / "flows" / "content"
@@ -75,7 +75,7 @@ def required_keys() -> set[str]:
     keys |= {f"guide.{v}" for v in (View.ASQ_SKIP, View.PLAN, View.TYPE_TIME)}
     keys |= {"followup.scheduled"} | {f"followup.problem.{p}" for p in TimeProblem}
     keys |= {f"checkin.{a}" for a in CheckInAnswer} | {f"btn.checkin.{a}" for a in CheckInAnswer}
-    keys |= {f"resources.{level}" for level in RiskLevel}
+    keys |= {f"resources.{level}" for level in Urgency}
     keys |= {f"invite.problem.{p}" for p in ("unknown", "expired", "used_up")}
     return keys
 

@@ -12,7 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.content import Catalog
 from flows.guide import STAGES
-from flows.intents import Button, Intent, Keyboard, RiskLevel, Say, ShowResources, ShowStep
+from flows.intents import Button, Intent, Keyboard, Say, ShowResources, ShowStep, Urgency
 
 DataFor = Callable[[Button], str]
 
@@ -94,7 +94,7 @@ class Renderer:
         markup = self.keyboard(intent.buttons, data_for)
         return Outgoing("\n\n".join(parts), markup, intent.replace, is_card=bool(intent.buttons))
 
-    def resources(self, level: RiskLevel) -> Outgoing:
+    def resources(self, level: Urgency) -> Outgoing:
         """What to do now for this level, then every resource; https targets become buttons."""
         lines = [self.text(f"resources.{level}"), "", self.text("resources.list_header")]
         buttons = []

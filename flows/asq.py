@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from enum import StrEnum
 
-from flows.intents import RiskLevel
+from flows.intents import Urgency
 
 QUESTIONS: tuple[str, ...] = ("wished_dead", "better_off_dead", "thoughts", "tried")
 """The four screening questions, in the order they are asked (content keys asq.<name>)."""
@@ -59,10 +59,10 @@ def score(answers: Sequence[Answer], acuity: Answer | None) -> AsqResult | None:
     return AsqResult.ACUTE if is_positive(acuity) else AsqResult.NON_ACUTE
 
 
-def risk_level(result: AsqResult) -> RiskLevel | None:
+def risk_level(result: AsqResult) -> Urgency | None:
     """The crisis level a result calls for; None for a negative screen."""
     return {
         AsqResult.NEGATIVE: None,
-        AsqResult.NON_ACUTE: RiskLevel.NON_ACUTE,
-        AsqResult.ACUTE: RiskLevel.ACUTE,
+        AsqResult.NON_ACUTE: Urgency.NON_ACUTE,
+        AsqResult.ACUTE: Urgency.ACUTE,
     }[result]

@@ -10,10 +10,10 @@ from flows.intents import (
     Button,
     Intent,
     RecordOutcome,
-    RiskLevel,
     Say,
     ScheduleFollowUp,
     ShowResources,
+    Urgency,
 )
 
 SNOOZE = timedelta(hours=1)
@@ -44,9 +44,9 @@ def answer(choice: CheckInAnswer, now: datetime) -> tuple[Intent, ...]:
     done = Say(f"checkin.{choice}", {"at": now + SNOOZE})
     if choice is CheckInAnswer.WORRIED:
         return (
-            ShowResources(RiskLevel.NON_ACUTE),
+            ShowResources(Urgency.NON_ACUTE),
             RecordOutcome(choice),
-            AlertCoordinators(RiskLevel.NON_ACUTE, "checkin_worried"),
+            AlertCoordinators(Urgency.NON_ACUTE, "checkin_worried"),
             Say("checkin.worried", replace=False),
         )
     if choice is CheckInAnswer.SNOOZE:

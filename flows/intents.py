@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 
 
-class RiskLevel(StrEnum):
+class Urgency(StrEnum):
     """How urgently crisis resources and coordinators are needed."""
 
     NON_ACUTE = "non_acute"
@@ -55,14 +55,14 @@ class ShowStep:
 class ShowResources:
     """Show crisis resources with what to do now for this risk level, before anything else."""
 
-    level: RiskLevel
+    level: Urgency
 
 
 @dataclass(frozen=True)
 class AlertCoordinators:
     """Raise a coordinator alert for the current case; `trigger` names the rule, never text."""
 
-    level: RiskLevel
+    level: Urgency
     trigger: str
 
 

@@ -14,7 +14,7 @@ from bot.render import Renderer
 from flows import checkin, guide
 from flows.checkin import CheckInAnswer
 from flows.guide import Action, GuideState
-from flows.intents import RiskLevel
+from flows.intents import Urgency
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 
@@ -61,7 +61,7 @@ def test_a_programme_adds_its_own_resource_and_overrides_a_message(tmp_path: Pat
     catalog = load_catalog(override=tmp_path)
     assert catalog.resources[-1].name == "Campus Wellness"
     assert catalog.text("guide.paused") == "Paused (campus)."
-    assert "Campus Wellness" in Renderer(catalog).resources(RiskLevel.ACUTE).text
+    assert "Campus Wellness" in Renderer(catalog).resources(Urgency.ACUTE).text
 
 
 def test_an_override_with_a_broken_resource_fails_at_start(tmp_path: Path) -> None:

@@ -23,11 +23,11 @@ from flows.guide import (
 )
 from flows.intents import (
     AlertCoordinators,
-    RiskLevel,
     Say,
     ScheduleFollowUp,
     ShowResources,
     ShowStep,
+    Urgency,
 )
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
@@ -107,14 +107,14 @@ def test_a_negative_screen_shows_no_resources_and_raises_no_alert() -> None:
 @pytest.mark.parametrize(
     ("answers", "level"),
     [
-        (("yes", "no", "no", "no", "no"), RiskLevel.NON_ACUTE),
-        (("no", "no", "no", "declined", "no"), RiskLevel.NON_ACUTE),
-        (("no", "no", "yes", "no", "yes"), RiskLevel.ACUTE),
-        (("no", "no", "yes", "no", "declined"), RiskLevel.ACUTE),
+        (("yes", "no", "no", "no", "no"), Urgency.NON_ACUTE),
+        (("no", "no", "no", "declined", "no"), Urgency.NON_ACUTE),
+        (("no", "no", "yes", "no", "yes"), Urgency.ACUTE),
+        (("no", "no", "yes", "no", "declined"), Urgency.ACUTE),
     ],
 )
 def test_a_positive_screen_shows_resources_before_anything_else_and_alerts(
-    answers: tuple[str, ...], level: RiskLevel
+    answers: tuple[str, ...], level: Urgency
 ) -> None:
     step = asq(*answers)
     first, second, *rest = step.intents
