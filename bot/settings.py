@@ -30,6 +30,10 @@ class Settings:
     timezone: str
     bot_username: str | None = None
     content_dir: Path | None = None
+    escalation_ids: frozenset[int] = frozenset()
+    ack_minutes_acute: int = 5
+    ack_minutes_non_acute: int = 30
+    emergency_number: str = "911"
 
 
 def _ids(name: str, raw: str) -> frozenset[int]:
@@ -39,6 +43,15 @@ def _ids(name: str, raw: str) -> frozenset[int]:
         raise SettingsError(
             f"{name}: expected Telegram user ids separated by commas, e.g. 12345,67890"
         ) from None
+
+
+def _minutes(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= 24 * 60:
+        raise SettingsError(f"{name}: expected whole minutes between 1 and 1440, got {raw!r}")
+    return int(raw)
 
 
 def load_settings(env: Mapping[str, str]) -> Settings:
@@ -77,4 +90,17 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         timezone=timezone,
         bot_username=username,
         content_dir=Path(content_dir) if content_dir else None,
+        escalation_ids=_ids("ESCALATION_IDS", env.get("ESCALATION_IDS", "")),
+        ack_minutes_acute=_minutes(env, "ALERT_ACK_MINUTES_ACUTE", 5),
+        ack_minutes_non_acute=_minutes(env, "ALERT_ACK_MINUTES_NON_ACUTE", 30),
+        emergency_number=_emergency(env.get("PROGRAM_EMERGENCY_NUMBER", "")),
     )
+
+
+def _emergency(raw: str) -> str:
+    number = raw.strip() or "911"
+    if not re.fullmatch(r"[+()\d][\d\s()+\-.]{1,30}", number):
+        raise SettingsError(
+            "PROGRAM_EMERGENCY_NUMBER: expected a phone number such as +1 555 010 0100"
+        )
+    return number

@@ -37,11 +37,13 @@ def _time(**kw: Any) -> Any:
 
 
 class Person(SQLModel, table=True):
-    """Someone who has talked to the bot: only their Telegram id, role and time zone."""
+    """A supporter or coordinator: Telegram id, role, time zone, duty; names only for staff."""
 
     id: int = _id_column(primary_key=True)
     role: str = Field(max_length=16)
     timezone: str | None = Field(default=None, max_length=64)
+    display_name: str | None = Field(default=None, max_length=64)
+    on_duty: bool = True
     enrolled_at: datetime | None = _time(default=None)
     created_at: datetime = _time()
 
@@ -106,4 +108,41 @@ class Alert(SQLModel, table=True):
     level: str = Field(max_length=16)
     trigger: str = Field(max_length=32)
     status: str = Field(max_length=16, index=True)
+    created_at: datetime = _time()
+    tier: int = 1
+    next_escalation_at: datetime | None = _time(default=None, index=True)
+    acked_by: int | None = _id_column(default=None)
+    acked_at: datetime | None = _time(default=None)
+    supporter_warned: bool = False
+
+
+class AlertEvent(SQLModel, table=True):
+    """One line of an alert's timeline: raised, sent, escalated, blocked, acknowledged…"""
+
+    __tablename__ = "alert_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="alert.id", index=True)
+    at: datetime = _time()
+    kind: str = Field(max_length=16)
+    actor_id: int | None = _id_column(default=None)
+    detail: int | None = None
+
+
+class AlertMessage(SQLModel, table=True):
+    """A message about an alert waiting to be sent (or edited), with its delivery state."""
+
+    __tablename__ = "alert_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="alert.id", index=True)
+    recipient_id: int = _id_column(index=True)
+    kind: str = Field(max_length=16)
+    status: str = Field(max_length=16, index=True)
+    attempts: int = 0
+    next_attempt_at: datetime = _time(index=True)
+    message_id: int | None = _id_column(default=None)
+    edit_of: int | None = _id_column(default=None)
+    repeat: bool = False
+    last_error: str | None = Field(default=None, max_length=32)
     created_at: datetime = _time()

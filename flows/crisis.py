@@ -1,0 +1,259 @@
+"""Free-text crisis detection: a small engine over per-language lexicons in flows/content.
+
+The lexicon (patterns, cues, idioms, typo and emoji maps) is data; this module only normalises the
+text, splits it into clauses, removes idioms, and applies each rule with its negation and context
+checks. Text is assessed in memory and never kept.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+MAX_CHARS = 4000
+
+
+class RiskLevel(StrEnum):
+    """How much a text suggests the writer or their peer is at risk."""
+
+    NONE = "none"
+    POSSIBLE = "possible"
+    HIGH = "high"
+
+
+_ORDER = {RiskLevel.NONE: 0, RiskLevel.POSSIBLE: 1, RiskLevel.HIGH: 2}
+
+
+@dataclass(frozen=True)
+class Match:
+    """One rule that fired: its id, category and level, and the fragment it matched."""
+
+    rule: str
+    category: str
+    level: RiskLevel
+    fragment: str
+
+
+@dataclass(frozen=True)
+class TextSignal:
+    """The overall level of a text and the matches that explain it (strongest first)."""
+
+    level: RiskLevel
+    matches: tuple[Match, ...] = ()
+
+    @property
+    def trigger(self) -> str | None:
+        """The rule id that decided the level, for alerts (never the text)."""
+        return self.matches[0].rule if self.matches else None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A compiled lexicon rule."""
+
+    id: str
+    category: str
+    level: RiskLevel
+    pattern: re.Pattern[str]
+    needs: tuple[str, ...]
+    clinical_ok: bool
+    negatable: bool
+    person: bool
+    sentence: bool
+    unless: tuple[str, ...]
+    playful: bool
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Everything the engine needs for one language."""
+
+    rules: tuple[Rule, ...]
+    cues: dict[str, re.Pattern[str]]
+    idioms: tuple[re.Pattern[str], ...]
+    replacements: tuple[tuple[re.Pattern[str], str], ...]
+    emoji: dict[str, str]
+    negators: re.Pattern[str]
+    pseudo_negations: re.Pattern[str]
+    post_negation: re.Pattern[str]
+    clause_breaks: re.Pattern[str]
+    sentence_breaks: re.Pattern[str]
+    shorthand: tuple[tuple[re.Pattern[str], str], ...]
+    keywords: tuple[str, ...]
+    negation_window: int
+
+
+def _alternation(items: list[str]) -> str:
+    bad = [item for item in items if not isinstance(item, str)]
+    if bad:
+        raise ValueError(f"lexicon entries must be text (quote yes/no/on/off in YAML): {bad}")
+    return "|".join(f"(?:{item})" for item in items)
+
+
+def _compile(raw: dict[str, Any]) -> Lexicon:
+    cues = {name: re.compile(_alternation(patterns)) for name, patterns in raw["cues"].items()}
+    rules = []
+    for item in raw["rules"]:
+        rules.append(
+            Rule(
+                id=item["id"],
+                category=item["category"],
+                level=RiskLevel(item["level"]),
+                pattern=re.compile(_alternation(item["patterns"])),
+                needs=tuple(item.get("needs", ())),
+                clinical_ok=bool(item.get("clinical_ok", False)),
+                negatable=bool(item.get("negatable", True)),
+                person=bool(item.get("person", False)),
+                sentence=item.get("scope", "clause") == "sentence",
+                unless=tuple(item.get("unless", ())),
+                playful=bool(item.get("playful", False)),
+            )
+        )
+    return Lexicon(
+        rules=tuple(rules),
+        cues=cues,
+        idioms=tuple(re.compile(p) for p in raw["idioms"]),
+        replacements=tuple(
+            (re.compile(rf"\b(?:{k})\b"), v) for k, v in raw["replacements"].items()
+        ),
+        emoji=dict(raw["emoji"]),
+        negators=re.compile(rf"\b(?:{_alternation(raw['negators'])})\b"),
+        pseudo_negations=re.compile(_alternation(raw["pseudo_negations"])),
+        post_negation=re.compile(_alternation(raw["post_negation"])),
+        clause_breaks=re.compile(_alternation(raw["clause_breaks"])),
+        sentence_breaks=re.compile(_alternation(raw["sentence_breaks"])),
+        shorthand=tuple((re.compile(k), v) for k, v in raw["shorthand"].items()),
+        keywords=tuple(raw["keywords"]),
+        negation_window=int(raw.get("negation_window", 5)),
+    )
+
+
+@lru_cache(maxsize=8)
+def lexicon(language: str = "en") -> Lexicon:
+    """The compiled lexicon for a language, read once from the packaged content."""
+    source = resources.files("flows") / "content" / language / "crisis.yaml"
+    return _compile(yaml.safe_load(source.read_text(encoding="utf-8")))
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    """Whether two words differ by one insertion, deletion, substitution or swap."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+
+
+def _fix_typos(text: str, keywords: tuple[str, ...]) -> str:
+    def fix(match: re.Match[str]) -> str:
+        word = match.group(0)
+        if len(word) < 6 or word in keywords:
+            return word
+        return next((k for k in keywords if _one_edit_apart(word, k)), word)
+
+    return re.sub(r"[a-z]+", fix, text)
+
+
+def normalise(text: str, lex: Lexicon) -> str:
+    """Lower-case, straighten quotes, name emoji, expand slang and fix common typos."""
+    text = unicodedata.normalize("NFKC", text[:MAX_CHARS]).replace("\u2019", "'")
+    text = text.replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
+    for symbol, name in lex.emoji.items():
+        text = text.replace(symbol, f" {name} ")
+    for pattern, token in lex.shorthand:  # case matters here: "SI" is shorthand, "si" is not
+        text = pattern.sub(f" {token} ", text)
+    text = text.replace("\ufe0f", "").lower()
+    text = re.sub(r"([a-z])\1{2,}", r"\1\1", text)
+    for pattern, replacement in lex.replacements:
+        text = pattern.sub(replacement, text)
+    return _fix_typos(text, lex.keywords)
+
+
+def _split(text: str, breaks: re.Pattern[str]) -> list[str]:
+    return [part.strip() for part in breaks.split(text) if part and part.strip()]
+
+
+def _clause_at(scope: str, position: int, lex: Lexicon) -> str:
+    """The clause of `scope` that contains `position`."""
+    start = max(
+        (b.end() for b in lex.clause_breaks.finditer(scope) if b.end() <= position), default=0
+    )
+    following = [b.start() for b in lex.clause_breaks.finditer(scope) if b.start() >= position]
+    return scope[start : min(following, default=len(scope))]
+
+
+def _negated(scope: str, start: int, end: int, lex: Lexicon) -> bool:
+    """A negator just before the match (in its own clause), or a "no"/"denies" right after."""
+    clause_start = max(
+        (b.end() for b in lex.clause_breaks.finditer(scope) if b.end() <= start), default=0
+    )
+    before = lex.pseudo_negations.sub(" ", scope[clause_start:start])
+    window = " ".join(before.split()[-lex.negation_window :])
+    if lex.negators.search(window):
+        return True
+    return bool(lex.post_negation.match(scope[end:]))
+
+
+def _apply(rule: Rule, scope: str, lex: Lexicon) -> Match | None:
+    found = rule.pattern.search(scope)
+    if found is None:
+        return None
+    start, end = found.span()
+    for need in rule.needs:
+        # The cue occurrence nearest the match anchors negation, not the first in the text.
+        cues = list(lex.cues[need].finditer(scope))
+        if not cues:
+            return None
+        cue = min(
+            cues, key=lambda c: min(abs(c.start() - found.end()), abs(found.start() - c.end()))
+        )
+        start, end = min(start, cue.start()), max(end, cue.end())
+    if any(lex.cues[name].search(scope) for name in rule.unless):
+        return None
+    if (
+        rule.playful
+        and lex.cues["humour"].search(_clause_at(scope, found.start(), lex))
+        and not lex.cues["serious"].search(scope)
+    ):
+        return None
+    personal = lex.cues["self"].search(scope) is not None
+    if rule.person and not personal and lex.cues["third"].search(scope) is None:
+        return None
+    if not rule.clinical_ok and not personal and lex.cues["clinical"].search(scope):
+        return None
+    if rule.negatable and _negated(scope, start, end, lex):
+        return None
+    return Match(rule.id, rule.category, rule.level, found.group(0))
+
+
+def assess_text(text: str, language: str = "en") -> TextSignal:
+    """Assess one message: HIGH, POSSIBLE or NONE, with the matches that explain it."""
+    lex = lexicon(language)
+    matches: list[Match] = []
+    for sentence in _split(normalise(text, lex), lex.sentence_breaks):
+        for idiom in lex.idioms:
+            sentence = idiom.sub(" ~ ", sentence)
+        clauses = _split(sentence, lex.clause_breaks)
+        for rule in lex.rules:
+            for scope in [sentence] if rule.sentence else clauses:
+                match = _apply(rule, scope, lex)
+                if match is not None:
+                    matches.append(match)
+                    break
+    matches.sort(key=lambda m: -_ORDER[m.level])
+    level = matches[0].level if matches else RiskLevel.NONE
+    return TextSignal(level, tuple(matches))

@@ -1,0 +1,86 @@
+"""Measures the crisis detector on a labelled TSV (text, label, category); prints the figures.
+
+Run: .venv/bin/python -m tests.auxil.crisis_eval [file.tsv ...]
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flows.crisis import RiskLevel, assess_text
+
+DATA = Path(__file__).resolve().parents[1] / "flows" / "data"
+FALSE_POSITIVE_CATEGORIES = {"idiom", "clinical", "negated", "stress"}
+
+
+@dataclass
+class Figures:
+    """Recall of any risk and of HIGH, and false positives on everyday and clinical text."""
+
+    rows: int = 0
+    risky: int = 0
+    risky_found: int = 0
+    high: int = 0
+    high_found: int = 0
+    benign: int = 0
+    benign_flagged: int = 0
+    misses: list[tuple[str, str, str, str]] = field(default_factory=list)
+
+    @property
+    def recall_any(self) -> float:
+        return self.risky_found / self.risky if self.risky else 1.0
+
+    @property
+    def recall_high(self) -> float:
+        return self.high_found / self.high if self.high else 1.0
+
+    @property
+    def false_positive_rate(self) -> float:
+        return self.benign_flagged / self.benign if self.benign else 0.0
+
+
+def load(path: Path) -> list[tuple[str, RiskLevel, str]]:
+    """The labelled rows of a TSV file."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
+        return [(r["text"], RiskLevel(r["label"]), r["category"]) for r in reader]
+
+
+def measure(rows: list[tuple[str, RiskLevel, str]]) -> Figures:
+    """Run the detector over labelled rows."""
+    figures = Figures(rows=len(rows))
+    for text, label, category in rows:
+        got = assess_text(text).level
+        if label is not RiskLevel.NONE:
+            figures.risky += 1
+            figures.risky_found += got is not RiskLevel.NONE
+        if label is RiskLevel.HIGH:
+            figures.high += 1
+            figures.high_found += got is RiskLevel.HIGH
+        if label is RiskLevel.NONE and category in FALSE_POSITIVE_CATEGORIES:
+            figures.benign += 1
+            figures.benign_flagged += got is not RiskLevel.NONE
+        if got is not label:
+            figures.misses.append((label.value, got.value, category, text))
+    return figures
+
+
+def report(path: Path) -> str:
+    """One line of figures for a file."""
+    f = measure(load(path))
+    return (
+        f"{path.name}: {f.rows} rows · recall(any risk) {f.recall_any:.3f} · "
+        f"recall(HIGH) {f.recall_high:.3f} · false positives {f.false_positive_rate:.3f} "
+        f"({f.benign_flagged}/{f.benign})"
+    )
+
+
+if __name__ == "__main__":
+    paths = [Path(p) for p in sys.argv[1:]] or sorted(DATA.glob("crisis_*.tsv"))
+    for path in paths:
+        print(report(path))
+        if "-v" in sys.argv or len(sys.argv) == 1 and False:
+            pass
