@@ -17,6 +17,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.callbacks import alert_data
 from bot.clock import Clock
 from bot.render import Renderer
 from bot.settings import Settings
@@ -46,11 +47,6 @@ def retry_seconds(exc: RetryAfter) -> float:
         warnings.simplefilter("ignore", PTBDeprecationWarning)
         value = exc.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
-def alert_data(alert_id: int, action: str) -> str:
-    """Callback data of an alert button."""
-    return f"a1:{alert_id}:{action}"
 
 
 def policy_from(settings: Settings) -> Policy:
@@ -393,7 +389,7 @@ class AlertDesk:
 
     # ---- coordinator actions ----
 
-    def acknowledge(self, alert_id: int, coordinator_id: int, name: str | None) -> str:
+    def acknowledge(self, alert_id: int, coordinator_id: int) -> str:
         """Record the first acknowledgement; returns the toast key for the coordinator."""
         now = self.clock.now()
         with self.db.transaction() as tx:
@@ -485,7 +481,6 @@ async def on_alert_button(
     alert_id: int,
     action: str,
     is_coordinator: bool,
-    name: str | None,
 ) -> None:
     """Handle "I'm on it" and "call the supporter"; anyone but a coordinator is refused."""
     query = update.callback_query
@@ -497,7 +492,7 @@ async def on_alert_button(
         return
     user_id = update.effective_user.id
     if action == "ack":
-        key = desk.acknowledge(alert_id, user_id, name)
+        key = desk.acknowledge(alert_id, user_id)
         with desk.db.transaction() as tx:
             alert = repo.get_alert(tx, alert_id)
             who = desk._name(tx, alert.acked_by if alert else None)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 from datetime import UTC, timedelta
 from typing import Any
 
@@ -13,6 +15,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.request import BaseRequest
 
 from bot import handlers
+from bot.alerts import AlertDesk
 from bot.clock import Clock, SystemClock
 from bot.content import load_catalog
 from bot.followups import FollowUps
@@ -25,6 +28,9 @@ from storage import repos
 from storage.db import Database
 
 log = logging.getLogger(__name__)
+
+# PTB 22 warns on every RetryAfter unless this opt-in to its future timedelta API is set.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 UPDATE_MEMORY = timedelta(days=7)
 OFFLINE_TOKEN = "0:offline-demo-token"
@@ -63,9 +69,10 @@ def build_application(
         builder = builder.request(request).get_updates_request(request)
     app = builder.build()
     scheduler = AsyncIOScheduler(timezone=UTC)
-    followups = FollowUps(db, scheduler, clock, renderer, settings)
+    desk = AlertDesk(db, clock, renderer, settings)
+    followups = FollowUps(db, scheduler, clock, renderer, settings, desk)
     followups.start_paused = scheduler_paused
-    app.bot_data["services"] = Services(settings, db, renderer, clock, parse_time, followups)
+    app.bot_data["services"] = Services(settings, db, renderer, clock, parse_time, followups, desk)
     handlers.register(app)
     return app
 
@@ -86,11 +93,19 @@ async def start_services(app: App) -> None:
     log.info("startup pruned_update_ids=%s", pruned)
     svc.followups.scheduler.start(paused=svc.followups.start_paused)
     svc.followups.reconcile()
+    svc.alerts.bot = app.bot
+    svc.alerts.recover()
+    if not svc.followups.start_paused:
+        # Background delivery: retries, escalation, and anything pending from before a restart.
+        app.bot_data["alert_loop"] = asyncio.create_task(svc.alerts.run_forever())
 
 
 async def stop_services(app: App) -> None:
     """Stop the scheduler and release the database."""
     svc: Services = app.bot_data["services"]
+    loop = app.bot_data.pop("alert_loop", None)
+    if loop is not None:
+        loop.cancel()
     if svc.followups.scheduler.running:
         svc.followups.scheduler.shutdown(wait=False)
     svc.db.dispose()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 _GUIDE = re.compile(r"^g1:(\d{1,12}):(\d{1,9}):([a-z]):([a-z0-9_]{0,12})$")
 _CHECKIN = re.compile(r"^c1:(\d{1,12}):([a-z_]{1,12})$")
+_ALERT = re.compile(r"^a1:(\d{1,12}):(ack|call)$")
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,14 @@ class CheckInButton:
     answer: str
 
 
+@dataclass(frozen=True)
+class AlertButton:
+    """A button on a coordinator alert."""
+
+    alert_id: int
+    action: str
+
+
 def guide_data(session_id: int, version: int, action: str, arg: str) -> str:
     """Encode a guide button."""
     return f"g1:{session_id}:{version}:{action}:{arg}"
@@ -37,7 +46,12 @@ def checkin_data(follow_up_id: int, answer: str) -> str:
     return f"c1:{follow_up_id}:{answer}"
 
 
-def parse(data: str | None) -> GuideButton | CheckInButton | None:
+def alert_data(alert_id: int, action: str) -> str:
+    """Encode an alert button."""
+    return f"a1:{alert_id}:{action}"
+
+
+def parse(data: str | None) -> GuideButton | CheckInButton | AlertButton | None:
     """Decode callback data; None for anything malformed or unknown."""
     if not data:
         return None
@@ -45,4 +59,6 @@ def parse(data: str | None) -> GuideButton | CheckInButton | None:
         return GuideButton(int(m[1]), int(m[2]), m[3], m[4])
     if m := _CHECKIN.match(data):
         return CheckInButton(int(m[1]), m[2])
+    if m := _ALERT.match(data):
+        return AlertButton(int(m[1]), m[2])
     return None

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from flows import asq
+from flows.alerts import EventKind
 from flows.checkin import CheckInAnswer
 from flows.guide import STAGES, View
 from flows.intents import Urgency
@@ -67,9 +68,41 @@ SHELL_KEYS = [
 ]
 
 
+ALERT_KEYS = [
+    "alert.body",
+    "alert.repeat",
+    "alert.someone",
+    "alert.acked_by",
+    "alert.delivered",
+    "alert.trigger.text",
+    "alert.ack_notice",
+    "alert.blocked_notice",
+    "alert.unreachable",
+    "alert.already_acked",
+    "alert.acked_toast",
+    "alert.call_coordinator",
+    "alert.call_supporter",
+    "btn.alert.ack",
+    "btn.alert.call",
+    "alerts.none",
+    "alerts.header",
+    "alerts.line",
+    "alerts.state.open",
+    "alerts.state.acked",
+    "duty.on",
+    "duty.off",
+    "duty.usage",
+    "crisis.offer_check",
+]
+ALERT_TRIGGERS = ["asq_acute", "asq_non_acute", "checkin_worried"]
+
+
 def required_keys() -> set[str]:
     """Every message key the code can ask for."""
-    keys = set(SHELL_KEYS)
+    keys = set(SHELL_KEYS) | set(ALERT_KEYS)
+    keys |= {f"alert.event.{kind}" for kind in EventKind}
+    keys |= {f"alert.trigger.{t}" for t in ALERT_TRIGGERS}
+    keys |= {f"alert.title.{u}" for u in Urgency} | {f"alerts.level.{u}" for u in Urgency}
     keys |= {f"asq.{q}" for q in (*asq.QUESTIONS, asq.ACUITY)}
     keys |= {f"asq.result.{r}" for r in asq.AsqResult}
     keys |= {f"guide.{v}" for v in (View.ASQ_SKIP, View.PLAN, View.TYPE_TIME)}

@@ -11,6 +11,7 @@ from telegram import Bot, Update
 from telegram.error import Forbidden, TelegramError
 
 from bot import messenger
+from bot.alerts import AlertDesk
 from bot.callbacks import CheckInButton, checkin_data
 from bot.clock import Clock
 from bot.guide_runner import persist_intents
@@ -18,7 +19,7 @@ from bot.render import Outgoing, Renderer
 from bot.settings import Settings
 from flows import checkin
 from flows.checkin import CheckInAnswer
-from flows.intents import Button, Intent, RecordOutcome
+from flows.intents import AlertCoordinators, Button, Intent, RecordOutcome
 from storage import repos
 from storage.db import Database
 from storage.repos import FollowUpStatus
@@ -44,6 +45,7 @@ class FollowUps:
         clock: Clock,
         renderer: Renderer,
         settings: Settings,
+        desk: AlertDesk,
     ) -> None:
         self.db = db
         self.scheduler = scheduler
@@ -52,6 +54,7 @@ class FollowUps:
         self.settings = settings
         self.bot: Bot | None = None
         self.start_paused = False
+        self.desk = desk
 
     def arm(self, follow_up_id: int, due_at: datetime) -> None:
         """Add (or move) the job that fires a follow-up; never dropped for being late."""
@@ -140,7 +143,9 @@ class FollowUps:
                 repos.mark_follow_up(
                     tx, row.id or 0, FollowUpStatus.ANSWERED, outcome=intent.outcome
                 )
-        armed = persist_intents(tx, intents, person_id=user_id, session_id=row.session_id, now=now)
+        armed = persist_intents(
+            tx, intents, person_id=user_id, session_id=row.session_id, now=now, desk=self.desk
+        )
         return None, intents, armed
 
     async def answer(self, update: Update, press: CheckInButton) -> None:
@@ -168,3 +173,5 @@ class FollowUps:
         if edit_id is not None and not sendable[0].replace:
             await messenger.strip_buttons(self.bot, user_id, edit_id)
         log.info("checkin_answered followup=%s outcome=%s", press.follow_up_id, press.answer)
+        if any(isinstance(i, AlertCoordinators) for i in intents):
+            await self.desk.run_once()

@@ -12,13 +12,23 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import messenger
+from bot.alerts import AlertDesk
 from bot.callbacks import GuideButton, guide_data
 from bot.render import Outgoing
 from bot.services import Services, services
 from flows import guide
+from flows.crisis import RiskLevel, TextSignal
 from flows.enrolment import may_guide
 from flows.guide import GuideState
-from flows.intents import AlertCoordinators, Button, Intent, ScheduleFollowUp
+from flows.intents import (
+    AlertCoordinators,
+    Button,
+    Intent,
+    Say,
+    ScheduleFollowUp,
+    ShowStep,
+    Urgency,
+)
 from storage import repos
 from storage.models import GuideSession
 
@@ -34,6 +44,7 @@ class _Plan:
     session_id: int | None = None
     old_card_id: int | None = None
     toast: str | None = None
+    raised: bool = False
 
 
 def persist_intents(
@@ -41,22 +52,22 @@ def persist_intents(
     intents: Sequence[Intent],
     *,
     person_id: int,
-    session_id: int,
+    session_id: int | None,
     now: datetime,
+    desk: AlertDesk,
 ) -> list[tuple[int, datetime]]:
     """Write the intents that must not be lost (alerts, follow-ups) in the caller's transaction."""
     armed = []
     for intent in intents:
         if isinstance(intent, AlertCoordinators):
-            alert = repos.add_alert(tx, person_id, session_id, intent.level, intent.trigger, now)
-            log.warning(
-                "alert_raised alert=%s session=%s level=%s trigger=%s",
-                alert.id,
-                session_id,
-                intent.level,
-                intent.trigger,
+            desk.raise_alert(
+                tx,
+                person_id=person_id,
+                session_id=session_id,
+                level=intent.level,
+                trigger=intent.trigger,
             )
-        elif isinstance(intent, ScheduleFollowUp):
+        elif isinstance(intent, ScheduleFollowUp) and session_id is not None:
             row = repos.schedule_follow_up(tx, session_id, person_id, intent.at, now)
             assert row.id is not None
             armed.append((row.id, row.due_at))
@@ -87,9 +98,11 @@ class GuideRunner:
         opens: bool,
         press: GuideButton | None,
         no_session: str,
+        crisis: TextSignal | None,
     ) -> _Plan | None:
         svc, now = self.svc, self.svc.clock.now()
-        user_id = update.effective_user.id if update.effective_user else 0
+        user = update.effective_user
+        user_id = user.id if user else 0
         text = svc.renderer.text
         tz, allowed = svc.timezone_of(user_id), may_guide(svc.role_of(user_id))
         with svc.db.transaction() as tx:
@@ -98,22 +111,24 @@ class GuideRunner:
                 return None
             if not allowed:
                 return _Plan([Outgoing(text("guide.forbidden"))], [])
+            repos.note_name(tx, user_id, user.first_name if user else None)
             row = repos.open_session(tx, user_id)
             if press is not None and not self._live(row, press):
                 log.info("stale_button update=%s", update.update_id)
                 return _Plan([], [], toast=text("button.stale"))
+            if row is None and not opens:
+                return self._without_session(tx, user_id, no_session, crisis, now)
             if row is not None:
                 state = GuideState.from_data(row.state)
                 step = guide.advance(state, make_event(state, now, tz))
-                repos.save_session(tx, row, step.state.to_data(), now)
-            elif opens:
+                if step.state != state or any(_is_card(i) for i in step.intents):
+                    repos.save_session(tx, row, step.state.to_data(), now)
+            else:
                 step = guide.start()
                 row = repos.new_session(tx, user_id, step.state.to_data(), now)
-            else:
-                return _Plan([Outgoing(text(no_session))], [])
             assert row.id is not None
             armed = persist_intents(
-                tx, step.intents, person_id=user_id, session_id=row.id, now=now
+                tx, step.intents, person_id=user_id, session_id=row.id, now=now, desk=svc.alerts
             )
             log.info(
                 "guide_event update=%s session=%s stage=%s view=%s",
@@ -122,7 +137,40 @@ class GuideRunner:
                 step.state.stage,
                 step.state.view,
             )
-            return _Plan(self._render(row, step.intents, tz), armed, row.id, row.card_message_id)
+            raised = any(isinstance(i, AlertCoordinators) for i in step.intents)
+            return _Plan(
+                self._render(row, step.intents, tz),
+                armed,
+                row.id,
+                row.card_message_id,
+                raised=raised,
+            )
+
+    def _without_session(
+        self,
+        tx: Session,
+        user_id: int,
+        no_session: str,
+        crisis: TextSignal | None,
+        now: datetime,
+    ) -> _Plan:
+        """No open session: say what to do, but crisis text still gets resources and alerts."""
+        outs = [Outgoing(self.svc.renderer.text(no_session))]
+        if crisis is None or crisis.level is RiskLevel.NONE:
+            return _Plan(outs, [])
+        high = crisis.level is RiskLevel.HIGH
+        urgency = Urgency.ACUTE if high else Urgency.NON_ACUTE
+        outs.insert(0, self.svc.renderer.resources(urgency))
+        if high:
+            persist_intents(
+                tx,
+                [AlertCoordinators(urgency, f"text_{crisis.trigger}")],
+                person_id=user_id,
+                session_id=None,
+                now=now,
+                desk=self.svc.alerts,
+            )
+        return _Plan(outs, [], raised=high)
 
     @staticmethod
     def _live(row: GuideSession | None, press: GuideButton) -> bool:
@@ -139,9 +187,12 @@ class GuideRunner:
         opens: bool = False,
         press: GuideButton | None = None,
         no_session: str = "status.none",
+        crisis: TextSignal | None = None,
     ) -> None:
         """Apply one event to the open session; `opens` starts a session when none is open."""
-        plan = self._plan(update, make_event, opens=opens, press=press, no_session=no_session)
+        plan = self._plan(
+            update, make_event, opens=opens, press=press, no_session=no_session, crisis=crisis
+        )
         query = update.callback_query
         if plan is None or update.effective_chat is None:
             if query:
@@ -162,6 +213,12 @@ class GuideRunner:
         if card_id is not None and plan.session_id is not None:
             with self.svc.db.transaction() as tx:
                 repos.set_card(tx, plan.session_id, card_id)
+        if plan.raised:
+            await self.svc.alerts.run_once()
+
+
+def _is_card(intent: Intent) -> bool:
+    return isinstance(intent, ShowStep) or (isinstance(intent, Say) and bool(intent.buttons))
 
 
 def runner(context: ContextTypes.DEFAULT_TYPE) -> GuideRunner:

@@ -18,11 +18,15 @@ from telegram.ext import (
     filters,
 )
 
-from bot.callbacks import CheckInButton, GuideButton, parse
+from bot import messenger
+from bot.alerts import on_alert_button
+from bot.callbacks import AlertButton, CheckInButton, GuideButton, parse
 from bot.guide_runner import runner
 from bot.services import Services, services
 from flows import guide
+from flows.crisis import RiskLevel, assess_text
 from flows.enrolment import InviteProblem, Role, check_invite, may_guide
+from flows.intents import Urgency
 from storage import repos
 from storage.models import Invite
 
@@ -189,18 +193,29 @@ async def on_timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Free text: a note (never stored) or, when one is awaited, a check-in time."""
+    """Free text: read for crisis language, then a note (never stored) or an awaited time."""
     svc = services(context)
+    text = update.effective_message.text if update.effective_message else None
+    signal = assess_text(text or "")
+    if signal.level is not RiskLevel.NONE:
+        log.warning(
+            "crisis_text update=%s level=%s rule=%s",
+            update.update_id,
+            signal.level,
+            signal.trigger,
+        )
     if svc.role_of(_user_id(update)) is Role.VISITOR:
+        if signal.level is not RiskLevel.NONE:
+            urgency = Urgency.ACUTE if signal.level is RiskLevel.HIGH else Urgency.NON_ACUTE
+            await messenger.send(context.bot, _user_id(update), svc.renderer.resources(urgency))
         await _reply(update, svc.renderer.text("start.visitor"))
         return
-    text = update.effective_message.text if update.effective_message else None
 
     def event(state: guide.GuideState, now: datetime, tz: str) -> guide.Event:
         when = svc.parse_time(text or "", now, tz) if guide.awaits_time(state) else None
-        return guide.Typed(now, when)
+        return guide.Typed(now, when, signal.level, signal.trigger)
 
-    await runner(context).run(update, context, event, no_session="unknown.input")
+    await runner(context).run(update, context, event, no_session="unknown.input", crisis=signal)
 
 
 async def on_unrecognised(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -235,9 +250,50 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
     elif isinstance(press, CheckInButton):
         await svc.followups.answer(update, press)
+    elif isinstance(press, AlertButton):
+        user = update.effective_user
+        coordinator = svc.role_of(_user_id(update)) is Role.COORDINATOR
+        if coordinator and user is not None:
+            _note_staff(svc, user.id, user.first_name)
+        await on_alert_button(svc.alerts, update, press.alert_id, press.action, coordinator)
     else:
         log.info("button_unparseable update=%s", update.update_id)
         await query.answer(svc.renderer.text("button.stale"))
+
+
+def _note_staff(svc: Services, user_id: int, name: str | None) -> None:
+    with svc.db.transaction() as tx:
+        repos.ensure_staff(tx, user_id, Role.COORDINATOR, name, svc.clock.now())
+
+
+async def on_alerts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/alerts: open and recent alerts with their state (coordinators only)."""
+    svc = services(context)
+    if svc.role_of(_user_id(update)) is not Role.COORDINATOR:
+        await _reply(update, svc.renderer.text("coordinator.only"))
+        return
+    await _reply(update, svc.alerts.listing())
+
+
+async def on_duty(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/duty [on|off]: whether this coordinator receives first-tier alerts."""
+    svc, user = services(context), update.effective_user
+    if user is None or svc.role_of(user.id) is not Role.COORDINATOR:
+        await _reply(update, svc.renderer.text("coordinator.only"))
+        return
+    arg = (context.args or [""])[0].lower()
+    with svc.db.transaction() as tx:
+        person = repos.ensure_staff(
+            tx, user.id, Role.COORDINATOR, user.first_name, svc.clock.now()
+        )
+        if arg in ("on", "off"):
+            person.on_duty = arg == "on"
+            tx.add(person)
+        on_duty = person.on_duty
+    if arg not in ("", "on", "off"):
+        await _reply(update, svc.renderer.text("duty.usage"))
+        return
+    await _reply(update, svc.renderer.text("duty.on" if on_duty else "duty.off"))
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -271,6 +327,8 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         "cancel": on_cancel,
         "invite": on_invite,
         "timezone": on_timezone,
+        "alerts": on_alerts,
+        "duty": on_duty,
     }
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback, filters=private))

@@ -17,6 +17,7 @@ from storage import repos
 from storage.db import Database
 
 if TYPE_CHECKING:
+    from bot.alerts import AlertDesk
     from bot.followups import FollowUps
 
 TimeParser = Callable[[str, datetime, str], datetime | None]
@@ -32,10 +33,11 @@ class Services:
     clock: Clock
     parse_time: TimeParser
     followups: FollowUps
+    alerts: AlertDesk
 
     def role_of(self, user_id: int) -> Role:
         """A person's role: coordinators come from settings, supporters from enrolment."""
-        if user_id in self.settings.coordinator_ids:
+        if user_id in self.settings.coordinator_ids | self.settings.escalation_ids:
             return Role.COORDINATOR
         with self.db.transaction() as tx:
             person = repos.get_person(tx, user_id)

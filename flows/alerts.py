@@ -43,7 +43,6 @@ class EventKind(StrEnum):
     """Timeline entries."""
 
     RAISED = "raised"
-    SENT = "sent"
     ESCALATED = "escalated"
     BLOCKED = "blocked"
     UNREACHABLE = "unreachable"

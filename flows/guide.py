@@ -10,6 +10,7 @@ from typing import Any
 
 from flows import asq
 from flows.asq import Answer, AsqResult
+from flows.crisis import RiskLevel
 from flows.intents import (
     AlertCoordinators,
     Button,
@@ -19,6 +20,7 @@ from flows.intents import (
     ScheduleFollowUp,
     ShowResources,
     ShowStep,
+    Urgency,
 )
 from flows.schedule import Preset, check_typed_time, preset_time
 
@@ -48,6 +50,7 @@ class View(StrEnum):
     PLAN = "plan"
     TYPE_TIME = "type_time"
     SCHEDULED = "scheduled"
+    CRISIS = "crisis"
 
 
 STEP_VIEWS = frozenset({View.TIPS, View.MORE, View.PHRASES})
@@ -150,10 +153,13 @@ class Pressed:
 
 @dataclass(frozen=True)
 class Typed:
-    """The supporter typed free text; `when` is the time read from it if the flow awaited one."""
+    """The supporter typed free text: its crisis reading (the text itself never reaches the flow)
+    and, if the flow awaited one, the time read from it."""
 
     now: datetime
     when: datetime | None = None
+    risk: RiskLevel = RiskLevel.NONE
+    trigger: str | None = None
 
 
 @dataclass(frozen=True)
@@ -221,13 +227,26 @@ def advance(state: GuideState, event: Event) -> Step:
 
 
 def _typed(state: GuideState, event: Typed) -> Step:
+    if event.risk is not RiskLevel.NONE:
+        return _crisis_text(state, event)
     if not awaits_time(state):
-        return Step(state, (card(state, replace=False, notice="notice.note_not_stored"),))
+        return Step(state, (Say("notice.note_not_stored", replace=False),))
     problem = check_typed_time(event.when, event.now)
     if problem is not None:
         return Step(state, (card(state, replace=False, notice=f"followup.problem.{problem}"),))
     assert event.when is not None
     return _scheduled(state, event.when)
+
+
+def _crisis_text(state: GuideState, event: Typed) -> Step:
+    """Resources at once; a HIGH reading also alerts; then offer the safety check."""
+    high = event.risk is RiskLevel.HIGH
+    intents: list[Intent] = [ShowResources(Urgency.ACUTE if high else Urgency.NON_ACUTE)]
+    if high:
+        intents.append(AlertCoordinators(Urgency.ACUTE, f"text_{event.trigger or 'high'}"))
+    new = replace(_to_tips(state), view=View.CRISIS)
+    intents.append(card(new, replace=False))
+    return Step(new, tuple(intents))
 
 
 def _cancelled(state: GuideState) -> Step:
@@ -300,7 +319,9 @@ _HANDLERS: dict[Action, Callable[[GuideState, Pressed], Step]] = {
     Action.TIPS: lambda s, e: _show(_to_tips(s)),
     Action.PAUSE: _pause,
     Action.END: _end,
-    Action.ASQ: lambda s, e: _show(replace(s, view=View.ASQ, answers=(), acuity=None)),
+    Action.ASQ: lambda s, e: _show(
+        replace(s, stage=Stage.ASSESS, view=View.ASQ, page=0, answers=(), acuity=None)
+    ),
     Action.ANSWER: lambda s, e: _answered(s, Answer(e.arg)),
     Action.RESOURCES: _resources,
     Action.PLAN: lambda s, e: _show(replace(s, view=View.PLAN)),
@@ -388,6 +409,8 @@ def buttons(state: GuideState) -> Keyboard:
         )
     if view is View.TYPE_TIME:
         return ((_b("back", Action.BACK),),)
+    if view is View.CRISIS:
+        return ((_b("check_now", Action.ASQ),), (_b("back_to_step", Action.TIPS),))
     if view is View.SCHEDULED:
         return ((_b("change_time", Action.PLAN),), (_b("finish", Action.END),))
     return _step_buttons(state)
@@ -434,6 +457,8 @@ def card(state: GuideState, *, replace: bool = True, notice: str | None = None) 
         key = f"asq.result.{state.result}"
     elif view is View.SCHEDULED:
         key, params = "followup.scheduled", params | {"at": state.follow_up_at}
+    elif view is View.CRISIS:
+        key = "crisis.offer_check"
     else:
         key = f"guide.{view}"
     return Say(key, params, keys, replace, notice, header)

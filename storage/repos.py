@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from storage.models import Alert, FollowUp, GuideSession, Invite, Person, ProcessedUpdate
+from storage.models import FollowUp, GuideSession, Invite, Person, ProcessedUpdate
 
 
 class FollowUpStatus:
@@ -51,6 +51,28 @@ def enrol(tx: Session, person_id: int, role: str, now: datetime) -> Person:
         person = Person(id=person_id, role=role, created_at=now)
     person.role = role
     person.enrolled_at = now
+    tx.add(person)
+    return person
+
+
+def note_name(tx: Session, person_id: int, name: str | None) -> None:
+    """Keep an enrolled person's display name current (staff only; used in alerts)."""
+    person = tx.get(Person, person_id)
+    if person is not None and name and person.display_name != name[:64]:
+        person.display_name = name[:64]
+        tx.add(person)
+
+
+def ensure_staff(
+    tx: Session, person_id: int, role: str, name: str | None, now: datetime
+) -> Person:
+    """A coordinator's row (created on first use) with their current display name."""
+    person = tx.get(Person, person_id)
+    if person is None:
+        person = Person(id=person_id, role=role, created_at=now, enrolled_at=now)
+        tx.add(person)
+    if name:
+        person.display_name = name[:64]
     tx.add(person)
     return person
 
@@ -146,28 +168,6 @@ def set_card(tx: Session, session_id: int, message_id: int) -> None:
     if row is not None:
         row.card_message_id = message_id
         tx.add(row)
-
-
-def add_alert(
-    tx: Session, person_id: int, session_id: int | None, level: str, trigger: str, now: datetime
-) -> Alert:
-    """Write an alert to the outbox, in the caller's transaction."""
-    alert = Alert(
-        person_id=person_id,
-        session_id=session_id,
-        level=level,
-        trigger=trigger,
-        status="pending",
-        created_at=now,
-    )
-    tx.add(alert)
-    tx.flush()
-    return alert
-
-
-def alerts_for(tx: Session, person_id: int) -> Sequence[Alert]:
-    """Every alert raised in a person's sessions."""
-    return tx.exec(select(Alert).where(Alert.person_id == person_id)).all()
 
 
 def schedule_follow_up(

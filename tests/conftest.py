@@ -44,9 +44,15 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-@pytest.fixture
-async def bot(database_url: str, clock: FakeClock) -> AsyncIterator[Harness]:
-    """A running bot on the offline Bot API fake, with a coordinator and nobody enrolled."""
-    yield await start_harness(settings_for(database_url), clock)
+@pytest.fixture(autouse=True)
+async def _stop_running_bots() -> AsyncIterator[None]:
+    """Every bot a test started (restarts included) is shut down when the test ends."""
+    yield
     for harness in list(RUNNING):
         await harness.stop()
+
+
+@pytest.fixture
+async def bot(database_url: str, clock: FakeClock) -> Harness:
+    """A running bot on the offline Bot API fake, with a coordinator and nobody enrolled."""
+    return await start_harness(settings_for(database_url), clock)

@@ -55,9 +55,13 @@ class Harness:
         assert invite is not None
         await self.sim.send(user_id, f"/start {invite.code}")
 
-    def texts(self, calls: list[Call]) -> list[str]:
-        """Texts the bot sent or edited in these calls, in order."""
-        return [c.params["text"] for c in calls if "text" in c.params and c.method != "getMe"]
+    def texts(self, calls: list[Call], chat: int | None = None) -> list[str]:
+        """Texts the bot sent or edited in these calls (to one chat, if given), in order."""
+        return [
+            c.params["text"]
+            for c in calls
+            if "text" in c.params and (chat is None or int(c.params["chat_id"]) == chat)
+        ]
 
     async def guide_to(self, user_id: int, *labels: str) -> list[Call]:
         """Open /guide and press these buttons in order; returns the last press's calls."""

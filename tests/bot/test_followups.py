@@ -144,7 +144,7 @@ async def answer(bot: Harness, label: str) -> list[str]:
     row = await plan(bot)
     bot.clock.current = row.due_at
     await fire(bot, row)
-    return bot.texts(await bot.sim.press(SUPPORTER, label))
+    return bot.texts(await bot.sim.press(SUPPORTER, label), SUPPORTER)
 
 
 async def test_doing_better_is_recorded_and_the_ping_is_answered_in_place(bot: Harness) -> None:

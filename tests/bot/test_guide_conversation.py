@@ -93,7 +93,7 @@ async def check(bot: Harness, *answers: str) -> list[str]:
     calls = await bot.guide_to(SUPPORTER, "Next ▶", "Next ▶", "🛡 Safety check")
     for answer in answers:
         calls = await bot.sim.press(SUPPORTER, answer)
-    return bot.texts(calls)
+    return bot.texts(calls, SUPPORTER)
 
 
 def alerts(bot: Harness) -> list[Alert]:
@@ -119,7 +119,7 @@ async def test_a_non_acute_positive_shows_resources_first_then_what_to_do(bot: H
         assert must in resources
     assert "positive, not immediate" in result
     (alert,) = alerts(bot)
-    assert (alert.level, alert.trigger, alert.status) == ("non_acute", "asq_non_acute", "pending")
+    assert (alert.level, alert.trigger, alert.status) == ("non_acute", "asq_non_acute", "open")
 
 
 async def test_an_acute_positive_tells_the_supporter_to_stay_and_call_now(bot: Harness) -> None:
@@ -292,7 +292,7 @@ async def test_forged_buttons_are_refused_and_change_nothing(bot: Harness, forge
     assert (after.state, after.version) == (row.state, row.version)
 
 
-async def test_unknown_commands_stickers_and_notes_get_a_reply_and_the_step_again(
+async def test_unknown_input_shows_the_step_again_and_a_note_gets_a_short_reply(
     bot: Harness,
 ) -> None:
     await bot.enrol(SUPPORTER)
@@ -301,9 +301,11 @@ async def test_unknown_commands_stickers_and_notes_get_a_reply_and_the_step_agai
         text = bot.texts(await send)[0]
         assert "I can't use that here" in text
         assert "Step 2 of 5" in text
-    note = bot.texts(await bot.sim.send(SUPPORTER, "She said she hasn't slept in days"))[0]
-    assert "not saved" in note
-    assert "Step 2 of 5" in note
+    before = session_row(bot)
+    (note,) = bot.texts(await bot.sim.send(SUPPORTER, "She said she hasn't slept in days"))
+    assert "never saved" in note
+    after = session_row(bot)
+    assert (after.state, after.version) == (before.state, before.version)
 
 
 async def test_long_notes_are_never_stored(bot: Harness, database_url: str) -> None:
@@ -311,7 +313,7 @@ async def test_long_notes_are_never_stored(bot: Harness, database_url: str) -> N
     await bot.sim.send(SUPPORTER, "/guide")
     secret = "Confidential-" + "x" * 5000
     await bot.sim.send(SUPPORTER, secret)
-    assert "not saved" in bot.sim.last_text(SUPPORTER)
+    assert "never saved" in bot.sim.last_text(SUPPORTER)
     from sqlalchemy import inspect, text
 
     engine = bot.svc.db.engine
