@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlmodel import Session
 from telegram import Bot, Update
-from telegram.error import Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot import messenger
 from bot.alerts import AlertDesk
@@ -72,6 +72,9 @@ class FollowUps:
     def reconcile(self) -> int:
         """Make the jobs match the rows: one job per pending row, none without a row."""
         with self.db.transaction() as tx:
+            released = repos.release_claimed(tx)
+            if released:
+                log.warning("followups_released_after_crash count=%s", released)
             pending = {row.id: row.due_at for row in repos.pending_follow_ups(tx)}
         for job in self.scheduler.get_jobs():
             if job.id.startswith("followup:") and int(job.id.split(":")[1]) not in pending:
@@ -84,8 +87,7 @@ class FollowUps:
 
     def _timezone(self, person_id: int) -> str:
         with self.db.transaction() as tx:
-            person = repos.get_person(tx, person_id)
-            return (person.timezone if person else None) or self.settings.timezone
+            return repos.timezone_of(tx, person_id, self.settings.timezone)
 
     async def fire(self, follow_up_id: int) -> None:
         """Send a due check-in exactly once: claim the row, send, then mark it sent."""
@@ -104,9 +106,11 @@ class FollowUps:
         assert self.bot is not None
         try:
             message = await messenger.send(self.bot, person_id, out)
-        except Forbidden:
-            log.warning("followup_undeliverable followup=%s (bot blocked)", follow_up_id)
-            self._mark(follow_up_id, "failed")
+        except (Forbidden, BadRequest) as exc:
+            log.warning(
+                "followup_undeliverable followup=%s error=%s", follow_up_id, type(exc).__name__
+            )
+            self._mark(follow_up_id, FollowUpStatus.FAILED)
             return
         except TelegramError as exc:
             log.warning(
@@ -133,9 +137,9 @@ class FollowUps:
         """Record an answer; returns a stale-message key instead when the button is not live."""
         row = repos.get_follow_up(tx, press.follow_up_id, lock=True)
         choices = {c.value for c in CheckInAnswer}
-        if row is None or row.person_id != user_id:
+        if row is None or row.person_id != user_id or press.answer not in choices:
             return "button.stale", (), []
-        if row.status != FollowUpStatus.SENT or press.answer not in choices:
+        if row.status != FollowUpStatus.SENT:
             return "checkin.stale", (), []
         intents = checkin.answer(CheckInAnswer(press.answer), now)
         for intent in intents:

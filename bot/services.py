@@ -46,8 +46,7 @@ class Services:
     def timezone_of(self, user_id: int) -> str:
         """A person's time zone, or the programme's default."""
         with self.db.transaction() as tx:
-            person = repos.get_person(tx, user_id)
-            return (person.timezone if person else None) or self.settings.timezone
+            return repos.timezone_of(tx, user_id, self.settings.timezone)
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 EVENING = time(19, 0)
 MORNING = time(9, 0)
 MIN_LEAD = timedelta(minutes=1)
+SOONEST = timedelta(minutes=5)
 MAX_LEAD = timedelta(days=90)
 
 
@@ -46,6 +47,7 @@ class TimeProblem(StrEnum):
 
     UNREADABLE = "unreadable"
     PAST = "past"
+    TOO_SOON = "too_soon"
     TOO_FAR = "too_far"
 
 
@@ -53,8 +55,10 @@ def check_typed_time(at: datetime | None, now: datetime) -> TimeProblem | None:
     """Whether a parsed check-in time is usable; None when it is."""
     if at is None:
         return TimeProblem.UNREADABLE
-    if at < now + MIN_LEAD:
+    if at <= now:
         return TimeProblem.PAST
+    if at < now + SOONEST:
+        return TimeProblem.TOO_SOON
     if at > now + MAX_LEAD:
         return TimeProblem.TOO_FAR
     return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -12,7 +13,7 @@ from sqlmodel import Session, col, select
 from storage.models import FollowUp, GuideSession, Invite, Person, ProcessedUpdate
 
 
-class FollowUpStatus:
+class FollowUpStatus(StrEnum):
     """Where a follow-up row is in its life."""
 
     PENDING = "pending"
@@ -20,6 +21,7 @@ class FollowUpStatus:
     SENT = "sent"
     ANSWERED = "answered"
     CANCELLED = "cancelled"
+    FAILED = "failed"
 
 
 def mark_update(tx: Session, update_id: int, now: datetime) -> bool:
@@ -198,6 +200,22 @@ def pending_follow_ups(tx: Session) -> Sequence[FollowUp]:
     """Every follow-up still waiting to fire, soonest first."""
     query = select(FollowUp).where(FollowUp.status == FollowUpStatus.PENDING)
     return tx.exec(query.order_by(col(FollowUp.due_at))).all()
+
+
+def release_claimed(tx: Session) -> int:
+    """At start-up: follow-ups claimed by a process that died before sending go back to pending
+    (a rare repeat beats a lost check-in)."""
+    rows = tx.exec(select(FollowUp).where(FollowUp.status == FollowUpStatus.CLAIMED)).all()
+    for row in rows:
+        row.status = FollowUpStatus.PENDING
+        tx.add(row)
+    return len(rows)
+
+
+def timezone_of(tx: Session, person_id: int, default: str) -> str:
+    """A person's time zone, or the programme's default."""
+    person = tx.get(Person, person_id)
+    return (person.timezone if person else None) or default
 
 
 def get_follow_up(tx: Session, follow_up_id: int, *, lock: bool = False) -> FollowUp | None:

@@ -207,3 +207,32 @@ async def test_finishing_after_planning_mentions_the_check_in(bot: Harness) -> N
     await plan(bot)
     await bot.sim.press(SUPPORTER, "Finish session")
     assert "I'll remind you to check in on" in bot.sim.last_text(SUPPORTER)
+
+
+async def test_a_ping_claimed_by_a_process_that_died_fires_after_restart(bot: Harness) -> None:
+    from storage import repos
+
+    row = await plan(bot)
+    bot.clock.current = row.due_at
+    with bot.svc.db.transaction() as tx:
+        assert repos.claim_follow_up(tx, row.id or 0, bot.clock.now()) is not None
+    restarted = await bot.restart()  # the process died between claiming and sending
+    await fire(restarted, row)
+    assert "Time to check in" in restarted.sim.last_text(SUPPORTER)
+    assert follow_ups(restarted)[0].status == "sent"
+
+
+async def test_a_permanent_send_error_is_not_retried_forever(bot: Harness) -> None:
+    row = await plan(bot)
+    bot.clock.current = row.due_at
+
+    def chat_gone(method: str, params: dict[str, object]) -> None:
+        if method == "sendMessage":
+            raise ApiError(400, "Bad Request: chat not found")
+
+    bot.api.fault = chat_gone
+    await fire(bot, row)
+    assert follow_ups(bot)[0].status == "failed"
+    before = len(bot.api.calls)
+    await fire(bot, row)  # any later run of the job finds nothing to send
+    assert len(bot.api.calls) == before

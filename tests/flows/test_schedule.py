@@ -72,12 +72,13 @@ def test_every_preset_is_in_the_future_at_a_whole_local_hour(
     [
         (None, TimeProblem.UNREADABLE),
         (timedelta(minutes=-5), TimeProblem.PAST),
-        (timedelta(seconds=10), TimeProblem.PAST),
+        (timedelta(seconds=10), TimeProblem.TOO_SOON),
+        (timedelta(minutes=4), TimeProblem.TOO_SOON),
         (timedelta(days=91), TimeProblem.TOO_FAR),
         (timedelta(hours=2), None),
     ],
 )
-def test_typed_times_must_be_readable_future_and_within_ninety_days(
+def test_typed_times_must_be_readable_at_least_five_minutes_ahead_and_within_ninety_days(
     offset: timedelta | None, problem: TimeProblem | None
 ) -> None:
     now = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
