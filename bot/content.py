@@ -5,12 +5,13 @@ from __future__ import annotations
 import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from flows import asq
+from flows import asq, checkin, guide
 from flows.alerts import EventKind
 from flows.checkin import CheckInAnswer
 from flows.guide import STAGES, View
@@ -23,6 +24,9 @@ SCHEMES = ("tel:", "sms:", "https://")
 # Keys the shell itself uses; the flows' keys are derived from their enums below.
 SHELL_KEYS = [
     "step.header",
+    "format.when",
+    "format.date",
+    "role.supporter",
     "step.more_header",
     "step.phrases_header",
     "step.bullet",
@@ -61,6 +65,8 @@ SHELL_KEYS = [
     "notice.unrecognised",
     "notice.note_not_stored",
     "notice.cancelled_input",
+    "notice.checkin_kept",
+    "notice.paused_status",
     "commands.guide",
     "commands.status",
     "commands.cancel",
@@ -98,8 +104,11 @@ ALERT_TRIGGERS = ["asq_acute", "asq_non_acute", "checkin_worried"]
 
 
 def required_keys() -> set[str]:
-    """Every message key the code can ask for."""
+    """Every message key the code can ask for: the shell's own, and every button label and
+    message key the flows can produce."""
     keys = set(SHELL_KEYS) | set(ALERT_KEYS)
+    keys |= {button.label for _, button, _ in guide.explore(datetime(2026, 1, 5, tzinfo=UTC))}
+    keys |= {b.label for row in checkin.ping(late=False).buttons for b in row}
     keys |= {f"alert.event.{kind}" for kind in EventKind}
     keys |= {f"alert.trigger.{t}" for t in ALERT_TRIGGERS}
     keys |= {f"alert.title.{u}" for u in Urgency} | {f"alerts.level.{u}" for u in Urgency}
@@ -175,10 +184,20 @@ def _steps(raw: Mapping[str, Any]) -> dict[str, StepText]:
 def _resources(paths: Iterable[Path]) -> tuple[Resource, ...]:
     found: list[Resource] = []
     for path in paths:
-        for entry in _read(path).get("entries", ()):
-            found.append(
-                Resource(entry["id"], entry["name"], entry["detail"], tuple(entry["targets"]))
-            )
+        for number, entry in enumerate(_read(path).get("entries", ()), 1):
+            try:
+                found.append(
+                    Resource(
+                        str(entry["id"]),
+                        str(entry["name"]),
+                        str(entry["detail"]),
+                        tuple(entry["targets"]),
+                    )
+                )
+            except (KeyError, TypeError):
+                raise ContentError(
+                    f"{path.name}: entry {number} needs id, name, detail and targets"
+                ) from None
     return tuple(found)
 
 
@@ -192,7 +211,14 @@ def load_catalog(
     if override is not None:
         extra = override / language / "messages.yaml"
         if extra.exists():
-            messages.update(_read(extra))
+            changed = _read(extra)
+            for key, text in changed.items():
+                if key in messages and _placeholders(str(text)) - _placeholders(messages[key]):
+                    raise ContentError(
+                        f"{extra}: {key!r} uses a placeholder the bot does not fill; allowed: "
+                        f"{sorted(_placeholders(messages[key])) or 'none'}"
+                    )
+            messages.update(changed)
         extra_steps = override / language / "guide.yaml"
         if extra_steps.exists():
             steps.update(_steps(_read(extra_steps)["steps"]))

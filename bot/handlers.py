@@ -132,9 +132,9 @@ async def on_invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         update,
         text(
             "invite.created",
-            role=invite.role,
+            role=text(f"role.{invite.role}"),
             uses=invite.uses_left,
-            expires=f"{invite.expires_at:%Y-%m-%d}",
+            expires=invite.expires_at.strftime(svc.renderer.catalog.messages["format.date"]),
             link=invite_link(username, invite.code),
         ),
     )

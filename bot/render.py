@@ -27,10 +27,9 @@ class Outgoing:
     is_card: bool = False
 
 
-def format_time(at: datetime, tz: str) -> str:
-    """A check-in time as the supporter reads it, in their zone."""
-    local = at.astimezone(ZoneInfo(tz))
-    return f"{local:%a %d %b at %H:%M} ({tz})"
+def format_time(at: datetime, tz: str, pattern: str) -> str:
+    """A check-in time as the supporter reads it, in their zone, by a content-defined pattern."""
+    return at.astimezone(ZoneInfo(tz)).strftime(pattern).replace("{tz}", tz)
 
 
 class Renderer:
@@ -58,7 +57,7 @@ class Renderer:
         out: dict[str, object] = {}
         for name, value in params.items():
             if isinstance(value, datetime):
-                value = format_time(value, tz)
+                value = format_time(value, tz, self.catalog.messages["format.when"])
             out[name] = html.escape(value) if isinstance(value, str) else value
         return out
 
@@ -78,7 +77,7 @@ class Renderer:
             items = content.phrases
         else:
             items = content.tips
-        lines += [self.text("step.bullet", text=item) for item in items]
+        lines += [self.text("step.bullet", text=html.escape(item)) for item in items]
         markup = self.keyboard(intent.buttons, data_for)
         return Outgoing("\n".join(lines), markup, intent.replace, is_card=True)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
 from datetime import UTC, datetime
 
 from flows import guide
@@ -22,23 +21,11 @@ def _node(state: GuideState) -> str:
 
 def mermaid() -> str:
     """A Mermaid state diagram of every card reachable by buttons, edges named by button."""
-    start = guide.start().state
     edges: set[tuple[str, str, str]] = set()
-    seen = {(_node(start), start.result, len(start.answers))}
-    queue = deque([start])
-    while queue:
-        state = queue.popleft()
-        for row in guide.buttons(state):
-            for button in row:
-                event = guide.Pressed(Action(button.action), button.arg, _NOW, "UTC")
-                nxt = guide.advance(state, event).state
-                if _node(state) != _node(nxt) or button.action not in _QUIET:
-                    edges.add((_node(state), _node(nxt), button.label.removeprefix("btn.")))
-                key = (_node(nxt), nxt.result, len(nxt.answers))
-                if key not in seen:
-                    seen.add(key)
-                    queue.append(nxt)
-    lines = ["stateDiagram-v2", f"    [*] --> {_node(start)}"]
+    for state, button, nxt in guide.explore(_NOW):
+        if _node(state) != _node(nxt) or button.action not in _QUIET:
+            edges.add((_node(state), _node(nxt), button.label.removeprefix("btn.")))
+    lines = ["stateDiagram-v2", f"    [*] --> {_node(guide.start().state)}"]
     merged: dict[tuple[str, str], list[str]] = {}
     for source, target, label in sorted(edges):
         merged.setdefault((source, target), []).append(label)

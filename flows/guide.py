@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -95,6 +96,7 @@ class GuideState:
     answers: tuple[Answer, ...] = ()
     acuity: Answer | None = None
     follow_up_at: datetime | None = None
+    checked: AsqResult | None = None
 
     @property
     def result(self) -> AsqResult | None:
@@ -116,6 +118,7 @@ class GuideState:
             "answers": [a.value for a in self.answers],
             "acuity": self.acuity.value if self.acuity else None,
             "follow_up_at": self.follow_up_at.isoformat() if self.follow_up_at else None,
+            "checked": self.checked.value if self.checked else None,
         }
 
     @classmethod
@@ -123,6 +126,7 @@ class GuideState:
         """Rebuild a state from `to_data` output."""
         at = data.get("follow_up_at")
         acuity = data.get("acuity")
+        checked = data.get("checked")
         return cls(
             stage=Stage(data["stage"]),
             view=View(data["view"]),
@@ -131,6 +135,7 @@ class GuideState:
             answers=tuple(Answer(a) for a in data.get("answers", ())),
             acuity=Answer(acuity) if acuity else None,
             follow_up_at=datetime.fromisoformat(at) if at else None,
+            checked=AsqResult(checked) if checked else None,
         )
 
 
@@ -213,6 +218,8 @@ def advance(state: GuideState, event: Event) -> Step:
     if isinstance(event, Opened):
         resumed = replace(state, status=Status.ACTIVE)
         return Step(resumed, (card(resumed, replace=False, notice="notice.resumed"),))
+    if isinstance(event, StatusAsked) and state.status is Status.PAUSED:
+        return Step(state, (card(state, replace=False, notice="notice.paused_status"),))
     if state.status is not Status.ACTIVE:
         return Step(state, (Say("guide.not_active", replace=False),))
     if isinstance(event, Pressed):
@@ -254,7 +261,8 @@ def _cancelled(state: GuideState) -> Step:
         paused = replace(state, status=Status.PAUSED, view=View.TIPS, page=0)
         return Step(paused, (Say("guide.paused", replace=False),))
     back = _to_tips(state)
-    return Step(back, (card(back, replace=False, notice="notice.cancelled_input"),))
+    notice = "notice.checkin_kept" if state.view is View.SCHEDULED else "notice.cancelled_input"
+    return Step(back, (card(back, replace=False, notice=notice),))
 
 
 def _to_tips(state: GuideState) -> GuideState:
@@ -286,7 +294,7 @@ def _show(new: GuideState) -> Step:
 
 
 def _next(state: GuideState, event: Pressed) -> Step:
-    if state.stage is Stage.ASSESS and state.result is None and event.arg != "skip":
+    if state.stage is Stage.ASSESS and state.checked is None and event.arg != "skip":
         return _show(replace(state, view=View.ASQ_SKIP))
     return _show(_move(state, +1))
 
@@ -353,7 +361,7 @@ def _answered(state: GuideState, answer: Answer) -> Step:
     result = new.result
     if result is None:
         return _show(new)
-    new = replace(new, view=View.ASQ_RESULT)
+    new = replace(new, view=View.ASQ_RESULT, checked=result)
     level = asq.risk_level(result)
     if level is None:
         return Step(new, (card(new),))
@@ -462,3 +470,35 @@ def card(state: GuideState, *, replace: bool = True, notice: str | None = None) 
     else:
         key = f"guide.{view}"
     return Say(key, params, keys, replace, notice, header)
+
+
+def _shape(state: GuideState) -> tuple[object, ...]:
+    """What makes two states show different cards (pages beyond a few look alike)."""
+    return (
+        state.stage,
+        state.view,
+        state.status,
+        min(state.page, 3),
+        state.result,
+        len(state.answers),
+        state.acuity is None,
+        state.follow_up_at is None,
+        state.checked,
+    )
+
+
+def explore(now: datetime, tz: str = "UTC") -> Iterator[tuple[GuideState, Button, GuideState]]:
+    """Every (state, button, next state) reachable from the start by pressing offered buttons,
+    one state per distinct card; also from the card shown after a crisis text."""
+    crisis = advance(start().state, Typed(now, risk=RiskLevel.POSSIBLE)).state
+    seen = {_shape(s) for s in (start().state, crisis)}
+    queue = deque([start().state, crisis])
+    while queue:
+        state = queue.popleft()
+        for row in buttons(state):
+            for button in row:
+                nxt = advance(state, Pressed(Action(button.action), button.arg, now, tz)).state
+                yield state, button, nxt
+                if _shape(nxt) not in seen:
+                    seen.add(_shape(nxt))
+                    queue.append(nxt)

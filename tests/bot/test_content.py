@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +12,7 @@ from bot.content import ContentError, load_catalog, required_keys, validate
 from bot.render import Renderer
 from flows import checkin, guide
 from flows.checkin import CheckInAnswer
-from flows.guide import Action, GuideState
+from flows.guide import GuideState
 from flows.intents import Urgency
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
@@ -74,33 +73,8 @@ def test_an_override_with_a_broken_resource_fails_at_start(tmp_path: Path) -> No
 
 
 def reachable_states() -> list[GuideState]:
-    """One state per distinct card reachable by pressing offered buttons (breadth first)."""
-
-    def shape(s: GuideState) -> tuple[object, ...]:
-        return (
-            s.stage,
-            s.view,
-            s.status,
-            min(s.page, 3),
-            s.result,
-            len(s.answers),
-            s.acuity is None,
-            s.follow_up_at is None,
-        )
-
-    start = guide.start().state
-    seen, queue = {shape(start): start}, deque([start])
-    while queue:
-        state = queue.popleft()
-        for row in guide.buttons(state):
-            for button in row:
-                step = guide.advance(
-                    state, guide.Pressed(Action(button.action), button.arg, NOW, "UTC")
-                )
-                if shape(step.state) not in seen:
-                    seen[shape(step.state)] = step.state
-                    queue.append(step.state)
-    return list(seen.values())
+    """Every distinct card reachable by buttons, as the flow's own explorer finds them."""
+    return list({nxt for _, _, nxt in guide.explore(NOW)} | {guide.start().state})
 
 
 def test_every_reachable_card_and_notice_renders_without_missing_text() -> None:
@@ -125,3 +99,37 @@ def test_every_reachable_card_and_notice_renders_without_missing_text() -> None:
         for intent in (*checkin.answer(choice, NOW), checkin.ping(late=True)):
             renderer.render(intent, lambda b: "x", "UTC")
     assert rendered > 100
+
+
+def test_an_override_cannot_use_a_placeholder_the_bot_does_not_fill(tmp_path: Path) -> None:
+    (tmp_path / "en").mkdir()
+    (tmp_path / "en" / "messages.yaml").write_text(
+        'guide.paused: "Paused {who}"\n', encoding="utf-8"
+    )
+    with pytest.raises(ContentError, match="placeholder"):
+        load_catalog(override=tmp_path)
+
+
+def test_a_resource_without_its_fields_is_reported_clearly(tmp_path: Path) -> None:
+    (tmp_path / "resources").mkdir()
+    (tmp_path / "resources" / "bad.yaml").write_text(
+        "entries:\n  - {id: x, name: X}\n", encoding="utf-8"
+    )
+    with pytest.raises(ContentError, match="needs id, name, detail and targets"):
+        load_catalog(override=tmp_path)
+
+
+def test_every_button_label_the_flows_can_show_is_required_content() -> None:
+    labels = {b.label for _, b, _ in guide.explore(NOW)}
+    assert {"btn.next", "btn.check_now", "btn.declined"} <= labels
+    assert labels <= required_keys()
+
+
+def test_tips_are_escaped_for_telegram_html(tmp_path: Path) -> None:
+    catalog = load_catalog()
+    steps = dict(catalog.steps)
+    steps["connect"] = replace(steps["connect"], tips=("Use <b> & ask", "second tip"))
+    rendered = Renderer(replace(catalog, steps=steps)).step(
+        guide.card(guide.start().state), lambda b: "x"
+    )  # type: ignore[arg-type]
+    assert "Use &lt;b&gt; &amp; ask" in rendered.text

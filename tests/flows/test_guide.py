@@ -264,3 +264,25 @@ def test_no_event_sequence_leaves_the_flow_in_an_undefined_state(
         levels = [i for i in step.intents if isinstance(i, ShowResources)]
         if levels:
             assert isinstance(step.intents[0], ShowResources)
+
+
+def test_redoing_the_check_and_stopping_keeps_the_earlier_result() -> None:
+    done = asq("yes", "no", "no", "no", "no").state
+    redo = press(done, Action.ASQ).state
+    stopped = press(redo, Action.TIPS).state
+    assert stopped.checked is AsqResult.NON_ACUTE
+    assert press(stopped, Action.NEXT).state.stage is Stage.INTERVENE
+
+
+def test_status_while_paused_shows_where_the_supporter_was() -> None:
+    paused = press(GuideState(stage=Stage.ELICIT), Action.PAUSE).state
+    (card,) = guide.advance(paused, guide.StatusAsked(NOW)).intents
+    assert isinstance(card, ShowStep)
+    assert (card.stage, card.notice, card.buttons) == ("elicit", "notice.paused_status", ())
+
+
+def test_cancel_after_planning_says_the_check_in_still_stands() -> None:
+    planned = press(GuideState(stage=Stage.FOLLOW_UP, view=View.PLAN), Action.PRESET, "week")
+    (card,) = guide.advance(planned.state, guide.Cancelled(NOW)).intents
+    assert isinstance(card, ShowStep)
+    assert card.notice == "notice.checkin_kept"
