@@ -24,6 +24,23 @@ def _configure_logging() -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+def _fail(message: str) -> None:
+    print(f"configuration error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def _upgrade(settings: Settings) -> None:
+    """Migrate the schema, or stop with one line naming DATABASE_URL."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from storage.db import upgrade
+
+    try:
+        upgrade(settings.database_url)
+    except (SQLAlchemyError, ModuleNotFoundError) as exc:
+        _fail(f"DATABASE_URL: cannot open the database ({type(exc).__name__})")
+
+
 def _settings() -> Settings:
     load_dotenv(override=False)
     try:
@@ -39,20 +56,29 @@ def cmd_run(settings: Settings) -> None:
         print("TELEGRAM_BOT_TOKEN is not set: starting the terminal demo instead.\n")
         cmd_demo(settings)
         return
+    from telegram.error import InvalidToken, NetworkError, TelegramError
+
     from bot.app import build_application
-    from storage.db import upgrade
 
     _configure_logging()
-    upgrade(settings.database_url)
+    _upgrade(settings)
     app = build_application(settings)
     log.info("polling_start")
-    app.run_polling(allowed_updates=["message", "callback_query"])
+    try:
+        app.run_polling(allowed_updates=["message", "callback_query"])
+    except InvalidToken:
+        _fail("TELEGRAM_BOT_TOKEN: the Bot API server rejected it (or lacks a method we need)")
+    except NetworkError:
+        _fail("TELEGRAM_BASE_URL: cannot reach the Bot API server")
+    except TelegramError as exc:
+        _fail(f"the Bot API server refused to start polling ({type(exc).__name__})")
 
 
 def cmd_demo(settings: Settings) -> None:
     """A terminal chat with the real application through the offline Bot API fake."""
-    from bot.demo import run_demo
+    from bot.demo import log_to_file, run_demo
 
+    log_to_file()
     asyncio.run(run_demo(settings))
 
 
@@ -61,9 +87,8 @@ def cmd_invite(settings: Settings, role: str, uses: int, days: int) -> None:
     from bot.app import build_application
     from bot.handlers import create_invite, invite_link
     from bot.services import Services
-    from storage.db import upgrade
 
-    upgrade(settings.database_url)
+    _upgrade(settings)
     username = settings.bot_username
     if username is None and settings.token is not None:
         username = asyncio.run(_username(settings))
@@ -118,9 +143,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "demo":
         cmd_demo(settings)
     elif args.command == "db":
-        from storage.db import upgrade
-
-        upgrade(settings.database_url)
+        _upgrade(settings)
         print("database is up to date")
     else:
         cmd_invite(settings, args.role, args.uses, args.days)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import html
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from bot.app import build_application, start_services
@@ -43,10 +45,18 @@ class Screen:
         self.viewer = PEOPLE["supporter"]
         self.choices: dict[int, list[dict[str, Any]]] = {}
 
+    def toast(self, text: str) -> None:
+        """Print the short notice Telegram shows over a pressed button."""
+        self.out(f"\n💬 {plain(text)}")
+
     def show(self, method: str, params: dict[str, Any], message: dict[str, Any]) -> None:
         """Print one message sent or edited by the bot."""
         chat = int(message["chat"]["id"])
         if method == "editMessageReplyMarkup" and not message.get("reply_markup"):
+            # An old card lost its buttons: its numbers no longer press anything.
+            current = self.choices.get(chat, [])
+            if current and current[0]["message"]["message_id"] == message["message_id"]:
+                self.choices.pop(chat, None)
             return
         who = "" if chat == self.viewer else f" → to {NAMES.get(chat, chat)}"
         edited = " (updated)" if method.startswith("edit") else ""
@@ -55,8 +65,11 @@ class Screen:
         pressable = [b for row in rows for b in row if "callback_data" in b]
         lines += [f"  [{i}] {b['text']}" for i, b in enumerate(pressable, 1)]
         lines += [f"  🔗 {b['text']}: {b['url']}" for row in rows for b in row if "url" in b]
+        current = self.choices.get(chat, [])
         if pressable:
             self.choices[chat] = [dict(b, message=message) for b in pressable]
+        elif current and current[0]["message"]["message_id"] == message["message_id"]:
+            self.choices.pop(chat, None)  # this card lost its buttons
         self.out("\n".join(lines))
 
 
@@ -105,6 +118,17 @@ async def run_demo(
     finally:
         await app.shutdown()
         await app.post_shutdown(app)  # type: ignore[misc]
+
+
+def log_to_file() -> None:
+    """Keep log lines (ids and event types only) out of the chat: they go to data/demo.log."""
+    path = Path("data") / "demo.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    root.handlers[:] = [logging.FileHandler(path, encoding="utf-8")]
+    root.setLevel(logging.INFO)
+    for noisy in ("httpx", "httpcore", "apscheduler", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _first_update_id(app: Any) -> int:

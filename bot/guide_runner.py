@@ -110,6 +110,8 @@ class GuideRunner:
                 log.info("duplicate_update update=%s", update.update_id)
                 return None
             if not allowed:
+                if press is not None:
+                    return _Plan([], [], toast=text("button.stale"))
                 return _Plan([Outgoing(text("guide.forbidden"))], [])
             repos.note_name(tx, user_id, user.first_name if user else None)
             row = repos.open_session(tx, user_id)

@@ -58,3 +58,24 @@ def test_run_without_a_token_starts_the_demo(tmp_path: Path) -> None:
     assert "starting the terminal demo" in result.stdout
     assert "Step 2 of 5 · Hear their story" in result.stdout
     assert (tmp_path / "data" / "demo.sqlite3").exists()
+
+
+def test_a_database_that_cannot_be_opened_fails_with_one_line(tmp_path: Path) -> None:
+    result = run(["db", "upgrade"], tmp_path, DATABASE_URL="mysql://nobody@127.0.0.1:1/none")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "configuration error: DATABASE_URL: cannot open the database (ModuleNotFoundError)"
+    ]
+
+
+def test_run_against_an_unreachable_server_fails_with_one_line(tmp_path: Path) -> None:
+    result = run(
+        ["run"],
+        tmp_path,
+        TELEGRAM_BOT_TOKEN="123456:ABCdefGHIjklMNOpqrSTUvwx",
+        TELEGRAM_BASE_URL="http://127.0.0.1:9/bot",
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        "configuration error: TELEGRAM_BASE_URL: cannot reach the Bot API server"
+    )

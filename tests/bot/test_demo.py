@@ -66,3 +66,16 @@ async def test_the_demo_remembers_the_session_between_runs(tmp_path: Path) -> No
     await run_demo(load_settings({}), database_url=url, read=read, out=out.append)
     assert "Welcome back" in "\n".join(out)
     assert "Step 2 of 5" in "\n".join(out)
+
+
+async def test_numbers_only_press_buttons_that_are_still_on_screen(tmp_path: Path) -> None:
+    read, out = scripted(["/guide", "4", "1", ":quit"])  # pause, then press an old number
+    await run_demo(
+        load_settings({}),
+        database_url=f"sqlite:///{tmp_path / 'demo.db'}",
+        read=read,
+        out=out.append,
+    )
+    text = "\n".join(out)
+    assert "Paused" in text
+    assert "(no button 1 here; the newest message has 0)" in text
