@@ -13,7 +13,7 @@ from bot.render import Renderer
 from flows import checkin, guide
 from flows.checkin import CheckInAnswer
 from flows.guide import GuideState
-from flows.intents import Urgency
+from flows.intents import ShowStep, Urgency
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 
@@ -125,11 +125,11 @@ def test_every_button_label_the_flows_can_show_is_required_content() -> None:
     assert labels <= required_keys()
 
 
-def test_tips_are_escaped_for_telegram_html(tmp_path: Path) -> None:
+def test_tips_are_escaped_for_telegram_html() -> None:
     catalog = load_catalog()
     steps = dict(catalog.steps)
     steps["connect"] = replace(steps["connect"], tips=("Use <b> & ask", "second tip"))
-    rendered = Renderer(replace(catalog, steps=steps)).step(
-        guide.card(guide.start().state), lambda b: "x"
-    )  # type: ignore[arg-type]
+    card = guide.card(guide.start().state)
+    assert isinstance(card, ShowStep)
+    rendered = Renderer(replace(catalog, steps=steps)).step(card, lambda b: "x")
     assert "Use &lt;b&gt; &amp; ask" in rendered.text
