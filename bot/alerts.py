@@ -326,13 +326,8 @@ class AlertDesk:
                     number=html.escape(self.settings.emergency_number),
                 )
             )
-        statuses = [m.status for m in repo.messages_for(tx, alert.id, MessageKind.ALERT)]
         people = {m.recipient_id for m in repo.messages_for(tx, alert.id, MessageKind.ALERT)}
-        lines.append(
-            self.renderer.text(
-                "alert.delivered", sent=statuses.count(Delivery.SENT), total=len(people)
-            )
-        )
+        lines.append(self.renderer.text("alert.delivered", total=len(people)))
         return lines
 
     def alert_text(self, tx: Session, alert: Alert, *, repeat: bool = False) -> str:
