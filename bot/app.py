@@ -70,7 +70,7 @@ def build_application(
     app = builder.build()
     scheduler = AsyncIOScheduler(timezone=UTC)
     desk = AlertDesk(db, clock, renderer, settings)
-    followups = FollowUps(db, scheduler, clock, renderer, settings, desk)
+    followups = FollowUps(db, scheduler, clock, renderer, settings, desk.policy)
     followups.start_paused = scheduler_paused
     app.bot_data["services"] = Services(settings, db, renderer, clock, parse_time, followups, desk)
     handlers.register(app)

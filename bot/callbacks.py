@@ -6,7 +6,8 @@ import re
 from dataclasses import dataclass
 
 _GUIDE = re.compile(r"^g1:(\d{1,12}):(\d{1,9}):([a-z]):([a-z0-9_]{0,12})$")
-_CHECKIN = re.compile(r"^c1:(\d{1,12}):([a-z_]{1,12})$")
+_CHECKIN = re.compile(r"^c1:(\d{1,12}):([a-z0-9_]{1,12})$")
+_CASE = re.compile(r"^k1:(\d{1,12}):(resume|close|plan)$")
 _ALERT = re.compile(r"^a1:(\d{1,12}):(ack|call)$")
 
 
@@ -36,6 +37,19 @@ class AlertButton:
     action: str
 
 
+@dataclass(frozen=True)
+class CaseButton:
+    """A button in the /cases list."""
+
+    session_id: int
+    action: str
+
+
+def case_data(session_id: int, action: str) -> str:
+    """Encode a /cases button."""
+    return f"k1:{session_id}:{action}"
+
+
 def guide_data(session_id: int, version: int, action: str, arg: str) -> str:
     """Encode a guide button."""
     return f"g1:{session_id}:{version}:{action}:{arg}"
@@ -51,7 +65,9 @@ def alert_data(alert_id: int, action: str) -> str:
     return f"a1:{alert_id}:{action}"
 
 
-def parse(data: str | None) -> GuideButton | CheckInButton | AlertButton | None:
+def parse(
+    data: str | None,
+) -> GuideButton | CheckInButton | AlertButton | CaseButton | None:
     """Decode callback data; None for anything malformed or unknown."""
     if not data:
         return None
@@ -61,4 +77,6 @@ def parse(data: str | None) -> GuideButton | CheckInButton | AlertButton | None:
         return CheckInButton(int(m[1]), m[2])
     if m := _ALERT.match(data):
         return AlertButton(int(m[1]), m[2])
+    if m := _CASE.match(data):
+        return CaseButton(int(m[1]), m[2])
     return None

@@ -14,8 +14,9 @@ import yaml
 from flows import asq, checkin, guide
 from flows.alerts import EventKind
 from flows.checkin import CheckInAnswer
-from flows.guide import STAGES, View
-from flows.intents import Urgency
+from flows.followup import LabelProblem
+from flows.guide import STAGES, Status, View
+from flows.intents import Say, Urgency
 from flows.schedule import TimeProblem
 
 CONTENT = Path(__file__).resolve().parent.parent / "flows" / "content"
@@ -100,13 +101,28 @@ ALERT_KEYS = [
     "duty.usage",
     "crisis.offer_check",
 ]
+CASE_KEYS = [
+    "cases.none",
+    "cases.header",
+    "cases.line",
+    "cases.no_label",
+    "cases.no_check_in",
+    "btn.case.resume",
+    "btn.case.plan",
+    "btn.case.close",
+    "label.set",
+    "quiet.show",
+    "quiet.usage",
+]
 ALERT_TRIGGERS = ["asq_acute", "asq_non_acute", "checkin_worried"]
 
 
 def required_keys() -> set[str]:
     """Every message key the code can ask for: the shell's own, and every button label and
     message key the flows can produce."""
-    keys = set(SHELL_KEYS) | set(ALERT_KEYS)
+    keys = set(SHELL_KEYS) | set(ALERT_KEYS) | set(CASE_KEYS)
+    keys |= {f"cases.state.{status}" for status in Status}
+    keys |= {f"label.problem.{problem}" for problem in LabelProblem}
     keys |= {button.label for _, button, _ in guide.explore(datetime(2026, 1, 5, tzinfo=UTC))}
     keys |= {b.label for row in checkin.ping(late=False).buttons for b in row}
     keys |= {f"alert.event.{kind}" for kind in EventKind}
@@ -116,7 +132,24 @@ def required_keys() -> set[str]:
     keys |= {f"asq.result.{r}" for r in asq.AsqResult}
     keys |= {f"guide.{v}" for v in (View.ASQ_SKIP, View.PLAN, View.TYPE_TIME)}
     keys |= {"followup.scheduled"} | {f"followup.problem.{p}" for p in TimeProblem}
-    keys |= {f"checkin.{a}" for a in CheckInAnswer} | {f"btn.checkin.{a}" for a in CheckInAnswer}
+    keys |= {f"checkin.{a}" for a in CheckInAnswer if a is not CheckInAnswer.SNOOZE}
+    keys |= {
+        "checkin.snooze_options",
+        "checkin.snoozed",
+        "checkin.closed",
+        "checkin.reminder",
+        "followup.overdue_notice",
+        "notice.case_opened",
+    }
+    when = datetime(2026, 1, 5, tzinfo=UTC)
+    for answer in CheckInAnswer:
+        keys |= {
+            b.label
+            for i in checkin.answer(answer, when)
+            if isinstance(i, Say)
+            for row in i.buttons
+            for b in row
+        }
     keys |= {f"resources.{level}" for level in Urgency}
     keys |= {f"invite.problem.{p}" for p in ("unknown", "expired", "used_up")}
     return keys

@@ -1,42 +1,40 @@
-"""Follow-up pings: rows are the truth, APScheduler jobs the trigger; claim, send, then mark."""
+"""Follow-up delivery: rows are the truth; one APScheduler job, armed at the earliest due row,
+is the trigger. Each due row is claimed, acted on (ping, reminder, coordinator notice), settled."""
 
 from __future__ import annotations
 
+import asyncio
+import html
 import logging
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlmodel import Session
-from telegram import Bot, Update
+from telegram import Bot
+from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot import messenger
-from bot.alerts import AlertDesk
-from bot.callbacks import CheckInButton, checkin_data
+from bot.callbacks import checkin_data
 from bot.clock import Clock
-from bot.guide_runner import persist_intents
-from bot.render import Outgoing, Renderer
+from bot.render import Renderer
 from bot.settings import Settings
 from flows import checkin
-from flows.checkin import CheckInAnswer
-from flows.intents import AlertCoordinators, Button, Intent, RecordOutcome
-from storage import repos
+from flows.alerts import Policy
+from flows.followup import DONE, RELEASE, RETRY_AFTER, Stage, Timing, is_late
+from flows.intents import Button
+from storage import alert_repo, repos
 from storage.db import Database
-from storage.repos import FollowUpStatus
+from storage.models import FollowUp
 
 log = logging.getLogger(__name__)
 
-LATE_AFTER = timedelta(minutes=5)
-RETRY_AFTER = timedelta(minutes=1)
-
-
-def job_id(follow_up_id: int) -> str:
-    """The scheduler job id for a follow-up row."""
-    return f"followup:{follow_up_id}"
+TRIGGER = "followups:next"
+BATCH = 200
+PARALLEL = 50
 
 
 class FollowUps:
-    """Arms, fires and answers follow-up check-ins."""
+    """Arms the trigger, fires due follow-ups exactly once, and keeps them moving."""
 
     def __init__(
         self,
@@ -45,137 +43,159 @@ class FollowUps:
         clock: Clock,
         renderer: Renderer,
         settings: Settings,
-        desk: AlertDesk,
+        policy: Policy,
     ) -> None:
-        self.db = db
-        self.scheduler = scheduler
-        self.clock = clock
-        self.renderer = renderer
-        self.settings = settings
+        self.db, self.scheduler, self.clock = db, scheduler, clock
+        self.renderer, self.settings, self.policy = renderer, settings, policy
+        self.timing = Timing(
+            timedelta(hours=settings.remind_after_hours),
+            timedelta(hours=settings.overdue_after_hours),
+        )
         self.bot: Bot | None = None
         self.start_paused = False
-        self.desk = desk
+        self._gate = asyncio.Semaphore(PARALLEL)
+
+    # ---- the trigger ----
 
     def arm(self, follow_up_id: int, due_at: datetime) -> None:
-        """Add (or move) the job that fires a follow-up; never dropped for being late."""
+        """A follow-up was scheduled: make sure the trigger fires no later than its time."""
+        job = self.scheduler.get_job(TRIGGER)
+        if job is None or job.next_run_time is None or job.next_run_time > due_at:
+            self._set_trigger(due_at)
+
+    def _set_trigger(self, at: datetime) -> None:
         self.scheduler.add_job(
-            self.fire,
+            self.fire_due,
             "date",
-            run_date=due_at,
-            args=[follow_up_id],
-            id=job_id(follow_up_id),
+            run_date=max(at, self.clock.now()),
+            id=TRIGGER,
             replace_existing=True,
             misfire_grace_time=None,
             coalesce=True,
         )
 
-    def reconcile(self) -> int:
-        """Make the jobs match the rows: one job per pending row, none without a row."""
+    def reconcile(self) -> datetime | None:
+        """Make the trigger match the rows: release claims left by a crash, then arm the trigger
+        at the earliest due action (at once if it is already late) or remove it if none."""
         with self.db.transaction() as tx:
-            released = repos.release_claimed(tx)
-            if released:
-                log.warning("followups_released_after_crash count=%s", released)
-            pending = {row.id: row.due_at for row in repos.pending_follow_ups(tx)}
-        for job in self.scheduler.get_jobs():
-            if job.id.startswith("followup:") and int(job.id.split(":")[1]) not in pending:
-                job.remove()
-        for follow_up_id, due_at in pending.items():
-            assert follow_up_id is not None
-            self.arm(follow_up_id, due_at)
-        log.info("followups_reconciled pending=%s", len(pending))
-        return len(pending)
+            released = repos.release_claimed(tx, self.clock.now())
+            wake = repos.next_wake(tx)
+        if released:
+            log.warning("followups_released_after_crash count=%s", released)
+        if wake is None:
+            if self.scheduler.get_job(TRIGGER) is not None:
+                self.scheduler.remove_job(TRIGGER)
+        else:
+            self._set_trigger(wake)
+        log.info("followups_reconciled next=%s", wake.isoformat() if wake else None)
+        return wake
 
-    def _timezone(self, person_id: int) -> str:
-        with self.db.transaction() as tx:
-            return repos.timezone_of(tx, person_id, self.settings.timezone)
+    # ---- firing ----
 
-    async def fire(self, follow_up_id: int) -> None:
-        """Send a due check-in exactly once: claim the row, send, then mark it sent."""
-        now = self.clock.now()
+    async def fire_due(self) -> int:
+        """Act on every due follow-up, in batches, then re-arm the trigger."""
+        done = 0
+        while True:
+            now = self.clock.now()
+            with self.db.transaction() as tx:
+                batch = [_Claim.of(row) for row in repos.claim_due(tx, now, BATCH)]
+            if not batch:
+                break
+            results = await asyncio.gather(*(self._act(claim, now) for claim in batch))
+            done += sum(results)
+        self.reconcile()
+        return done
+
+    async def _act(self, claim: _Claim, now: datetime) -> int:
+        async with self._gate:
+            try:
+                message_id = await self._send(claim, now)
+            except (Forbidden, BadRequest) as exc:
+                log.warning(
+                    "followup_undeliverable followup=%s error=%s", claim.id, type(exc).__name__
+                )
+                self._settle(claim.id, Stage.FAILED, None)
+                return 0
+            except TelegramError as exc:
+                log.warning(
+                    "followup_send_failed followup=%s error=%s; retrying",
+                    claim.id,
+                    type(exc).__name__,
+                )
+                self._settle(claim.id, RELEASE[claim.stage], now + RETRY_AFTER)
+                return 0
+        stage = DONE[claim.stage]
+        fields: dict[str, object] = {}
+        if stage is Stage.SENT:
+            fields = {"message_id": message_id, "sent_at": now}
+        elif stage is Stage.REMINDED:
+            fields = {"reminded_at": now}
+        else:
+            fields = {"overdue_at": now}
+        self._settle(claim.id, stage, self.timing.next_action(stage, now), **fields)
+        log.info("followup_%s followup=%s", stage, claim.id)
+        return 1
+
+    def _settle(
+        self, follow_up_id: int, stage: Stage, at: datetime | None, **fields: object
+    ) -> None:
         with self.db.transaction() as tx:
-            row = repos.claim_follow_up(tx, follow_up_id, now)
-            if row is None:
-                return
-            person_id, due_at = row.person_id, row.due_at
-        intent = checkin.ping(late=now - due_at > LATE_AFTER)
+            repos.settle(tx, follow_up_id, stage, at, **fields)
+
+    async def _send(self, claim: _Claim, now: datetime) -> int | None:
+        assert self.bot is not None
+        if claim.stage is Stage.NOTIFYING:
+            await self._notify_coordinators(claim, now)
+            return None
+        intent = checkin.ping(
+            late=claim.stage is Stage.CLAIMED and is_late(claim.due_at, now),
+            reminder=claim.stage is Stage.REMINDING,
+        )
 
         def data_for(button: Button) -> str:
-            return checkin_data(follow_up_id, button.action)
+            return checkin_data(claim.id, button.action)
 
-        out = self.renderer.say(intent, data_for, self._timezone(person_id))
-        assert self.bot is not None
-        try:
-            message = await messenger.send(self.bot, person_id, out)
-        except (Forbidden, BadRequest) as exc:
-            log.warning(
-                "followup_undeliverable followup=%s error=%s", follow_up_id, type(exc).__name__
-            )
-            self._mark(follow_up_id, FollowUpStatus.FAILED)
-            return
-        except TelegramError as exc:
-            log.warning(
-                "followup_send_failed followup=%s error=%s; retrying",
-                follow_up_id,
-                type(exc).__name__,
-            )
-            self._mark(follow_up_id, FollowUpStatus.PENDING)
-            self.arm(follow_up_id, now + RETRY_AFTER)
-            return
         with self.db.transaction() as tx:
-            repos.mark_follow_up(
-                tx, follow_up_id, FollowUpStatus.SENT, message_id=message.message_id, sent_at=now
-            )
-        log.info("followup_sent followup=%s late=%s", follow_up_id, intent.notice is not None)
-
-    def _mark(self, follow_up_id: int, status: str) -> None:
-        with self.db.transaction() as tx:
-            repos.mark_follow_up(tx, follow_up_id, status)
-
-    def _apply(
-        self, tx: Session, press: CheckInButton, user_id: int, now: datetime
-    ) -> tuple[str | None, tuple[Intent, ...], list[tuple[int, datetime]]]:
-        """Record an answer; returns a stale-message key instead when the button is not live."""
-        row = repos.get_follow_up(tx, press.follow_up_id, lock=True)
-        choices = {c.value for c in CheckInAnswer}
-        if row is None or row.person_id != user_id or press.answer not in choices:
-            return "button.stale", (), []
-        if row.status != FollowUpStatus.SENT:
-            return "checkin.stale", (), []
-        intents = checkin.answer(CheckInAnswer(press.answer), now)
-        for intent in intents:
-            if isinstance(intent, RecordOutcome):
-                repos.mark_follow_up(
-                    tx, row.id or 0, FollowUpStatus.ANSWERED, outcome=intent.outcome
-                )
-        armed = persist_intents(
-            tx, intents, person_id=user_id, session_id=row.session_id, now=now, desk=self.desk
+            tz = repos.timezone_of(tx, claim.person_id, self.settings.timezone)
+            label = repos.case_label(tx, claim.session_id)
+        params = {"case": claim.session_id, "label": html.escape(label or "")}
+        out = self.renderer.say(
+            intent.__class__(**{**intent.__dict__, "params": params}), data_for, tz
         )
-        return None, intents, armed
+        message = await messenger.send(self.bot, claim.person_id, out)
+        return message.message_id
 
-    async def answer(self, update: Update, press: CheckInButton) -> None:
-        """Apply a check-in answer once; a stale or foreign button changes nothing."""
-        assert update.callback_query is not None
-        assert update.effective_user is not None
-        query, user_id, now = update.callback_query, update.effective_user.id, self.clock.now()
-        tz = self._timezone(user_id)
-        with self.db.transaction() as tx:
-            if not repos.mark_update(tx, update.update_id, now):
-                stale: str | None = ""
-            else:
-                stale, intents, armed = self._apply(tx, press, user_id, now)
-        if stale is not None:
-            await query.answer(self.renderer.text(stale) if stale else None)
-            return
-        for follow_up_id, due_at in armed:
-            self.arm(follow_up_id, due_at)
-        await query.answer()
-        outs = [self.renderer.render(i, lambda b: "", tz) for i in intents]
-        edit_id = query.message.message_id if query.message else None
+    async def _notify_coordinators(self, claim: _Claim, now: datetime) -> None:
+        """Tell the on-duty coordinators, calmly, that a check-in has gone unanswered."""
         assert self.bot is not None
-        sendable = [o for o in outs if isinstance(o, Outgoing)]
-        await messenger.deliver(self.bot, user_id, sendable, edit_id=edit_id)
-        if edit_id is not None and not sendable[0].replace:
-            await messenger.strip_buttons(self.bot, user_id, edit_id)
-        log.info("checkin_answered followup=%s outcome=%s", press.follow_up_id, press.answer)
-        if any(isinstance(i, AlertCoordinators) for i in intents):
-            await self.desk.run_once()
+        with self.db.transaction() as tx:
+            recipients = self.policy.recipients(
+                1, alert_repo.off_duty(tx, self.policy.coordinators)
+            )
+            name = alert_repo.display_name(tx, claim.person_id)
+        hours = int((now - claim.due_at).total_seconds() // 3600)
+        text = self.renderer.text(
+            "followup.overdue_notice",
+            case=claim.session_id,
+            hours=hours,
+            supporter=html.escape(name or self.renderer.text("alert.someone")),
+            supporter_id=claim.person_id,
+        )
+        for coordinator in recipients:
+            await self.bot.send_message(coordinator, text, parse_mode=ParseMode.HTML)
+
+
+class _Claim:
+    """What a sender needs from a claimed row, read inside the claiming transaction."""
+
+    __slots__ = ("id", "person_id", "session_id", "due_at", "stage")
+
+    def __init__(self, row: FollowUp) -> None:
+        assert row.id is not None
+        self.id, self.person_id, self.session_id = row.id, row.person_id, row.session_id
+        self.due_at, self.stage = row.due_at, Stage(row.status)
+
+    @classmethod
+    def of(cls, row: FollowUp) -> _Claim:
+        """Snapshot a claimed row."""
+        return cls(row)

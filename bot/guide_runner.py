@@ -12,13 +12,13 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import messenger
-from bot.alerts import AlertDesk
 from bot.callbacks import GuideButton, guide_data
 from bot.render import Outgoing
 from bot.services import Services, services
 from flows import guide
 from flows.crisis import RiskLevel, TextSignal
 from flows.enrolment import may_guide
+from flows.followup import outside_quiet_hours, parse_quiet_hours
 from flows.guide import GuideState
 from flows.intents import (
     AlertCoordinators,
@@ -48,19 +48,20 @@ class _Plan:
 
 
 def persist_intents(
+    svc: Services,
     tx: Session,
     intents: Sequence[Intent],
     *,
     person_id: int,
     session_id: int | None,
     now: datetime,
-    desk: AlertDesk,
 ) -> list[tuple[int, datetime]]:
-    """Write the intents that must not be lost (alerts, follow-ups) in the caller's transaction."""
+    """Write the intents that must not be lost (alerts, follow-ups) in the caller's transaction.
+    Presets and snoozes (not exact times) are moved out of the supporter's quiet hours."""
     armed = []
     for intent in intents:
         if isinstance(intent, AlertCoordinators):
-            desk.raise_alert(
+            svc.alerts.raise_alert(
                 tx,
                 person_id=person_id,
                 session_id=session_id,
@@ -68,7 +69,12 @@ def persist_intents(
                 trigger=intent.trigger,
             )
         elif isinstance(intent, ScheduleFollowUp) and session_id is not None:
-            row = repos.schedule_follow_up(tx, session_id, person_id, intent.at, now)
+            at = intent.at
+            if not intent.exact:
+                tz = repos.timezone_of(tx, person_id, svc.settings.timezone)
+                quiet = repos.quiet_hours_of(tx, person_id) or svc.settings.quiet_hours
+                at = outside_quiet_hours(at, tz, parse_quiet_hours(quiet))
+            row = repos.schedule_follow_up(tx, session_id, person_id, at, now, exact=intent.exact)
             assert row.id is not None
             armed.append((row.id, row.due_at))
     return armed
@@ -130,7 +136,7 @@ class GuideRunner:
                 row = repos.new_session(tx, user_id, step.state.to_data(), now)
             assert row.id is not None
             armed = persist_intents(
-                tx, step.intents, person_id=user_id, session_id=row.id, now=now, desk=svc.alerts
+                svc, tx, step.intents, person_id=user_id, session_id=row.id, now=now
             )
             log.info(
                 "guide_event update=%s session=%s stage=%s view=%s",
@@ -165,12 +171,12 @@ class GuideRunner:
         outs.insert(0, self.svc.renderer.resources(urgency))
         if high:
             persist_intents(
+                self.svc,
                 tx,
                 [AlertCoordinators(urgency, f"text_{crisis.trigger}")],
                 person_id=user_id,
                 session_id=None,
                 now=now,
-                desk=self.svc.alerts,
             )
         return _Plan(outs, [], raised=high)
 

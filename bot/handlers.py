@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 from datetime import datetime, timedelta
@@ -20,12 +21,14 @@ from telegram.ext import (
 
 from bot import messenger
 from bot.alerts import on_alert_button
-from bot.callbacks import AlertButton, CheckInButton, GuideButton, parse
+from bot.callbacks import AlertButton, CaseButton, CheckInButton, GuideButton, parse
+from bot.checkins import CheckIns, case_list, on_case_button
 from bot.guide_runner import runner
 from bot.services import Services, services
 from flows import guide
 from flows.crisis import RiskLevel, assess_text
 from flows.enrolment import InviteProblem, Role, check_invite, may_guide
+from flows.followup import check_label, parse_quiet_hours
 from flows.intents import Urgency
 from storage import repos
 from storage.models import Invite
@@ -249,7 +252,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             press=press,
         )
     elif isinstance(press, CheckInButton):
-        await svc.followups.answer(update, press)
+        await CheckIns(svc).answer(update, context, press)
+    elif isinstance(press, CaseButton):
+        await on_case_button(svc, update, context, press)
     elif isinstance(press, AlertButton):
         user = update.effective_user
         coordinator = svc.role_of(_user_id(update)) is Role.COORDINATOR
@@ -296,6 +301,59 @@ async def on_duty(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _reply(update, svc.renderer.text("duty.on" if on_duty else "duty.off"))
 
 
+async def on_cases(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/cases: open cases with their step and next check-in; resume, plan or close each."""
+    svc, user_id = services(context), _user_id(update)
+    if not may_guide(svc.role_of(user_id)):
+        await _reply(update, svc.renderer.text("guide.forbidden"))
+        return
+    text, markup = case_list(svc, user_id)
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(
+            text, parse_mode=ParseMode.HTML, reply_markup=markup
+        )
+
+
+async def on_label(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/label <words>: a short label for the current case — never a name."""
+    svc, user_id = services(context), _user_id(update)
+    if not may_guide(svc.role_of(user_id)):
+        await _reply(update, svc.renderer.text("guide.forbidden"))
+        return
+    label = " ".join(context.args or [])
+    problem = check_label(label)
+    if problem is not None:
+        await _reply(update, svc.renderer.text(f"label.problem.{problem}"))
+        return
+    with svc.db.transaction() as tx:
+        row = repos.open_session(tx, user_id)
+        if row is not None and row.id is not None:
+            repos.set_label(tx, row.id, label)
+    key = "label.set" if row is not None else "status.none"
+    await _reply(update, svc.renderer.text(key, label=html.escape(label)))
+
+
+async def on_quiet(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/quiet [22:00-08:00|off]: when preset check-ins should not arrive."""
+    svc, user_id = services(context), _user_id(update)
+    if not may_guide(svc.role_of(user_id)):
+        await _reply(update, svc.renderer.text("guide.forbidden"))
+        return
+    arg = " ".join(context.args or []).strip().lower()
+    with svc.db.transaction() as tx:
+        if repos.get_person(tx, user_id) is None:
+            repos.enrol(tx, user_id, svc.role_of(user_id), svc.clock.now())
+        if arg == "off":
+            repos.set_quiet_hours(tx, user_id, "off")
+        elif arg and parse_quiet_hours(arg) is not None:
+            repos.set_quiet_hours(tx, user_id, arg.replace(" ", ""))
+        current = repos.quiet_hours_of(tx, user_id) or svc.settings.quiet_hours
+    if arg and arg != "off" and parse_quiet_hours(arg) is None:
+        await _reply(update, svc.renderer.text("quiet.usage"))
+        return
+    await _reply(update, svc.renderer.text("quiet.show", quiet=current))
+
+
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the failure by type and update id (never content) and tell the person what to do."""
     update_id = update.update_id if isinstance(update, Update) else None
@@ -329,6 +387,9 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         "timezone": on_timezone,
         "alerts": on_alerts,
         "duty": on_duty,
+        "cases": on_cases,
+        "label": on_label,
+        "quiet": on_quiet,
     }
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback, filters=private))

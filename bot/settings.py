@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from flows.followup import parse_quiet_hours
+
 DEFAULT_DATABASE_URL = "sqlite:///data/peer-guide.sqlite3"
 _TOKEN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
 
@@ -34,6 +36,9 @@ class Settings:
     ack_minutes_acute: int = 5
     ack_minutes_non_acute: int = 30
     emergency_number: str = "911"
+    remind_after_hours: int = 12
+    overdue_after_hours: int = 24
+    quiet_hours: str = "22:00-08:00"
 
 
 def _ids(name: str, raw: str) -> frozenset[int]:
@@ -46,11 +51,12 @@ def _ids(name: str, raw: str) -> frozenset[int]:
 
 
 def _minutes(env: Mapping[str, str], name: str, default: int) -> int:
+    """A whole number of minutes (or hours) between 1 and 1440."""
     raw = env.get(name, "").strip()
     if not raw:
         return default
     if not raw.isdigit() or not 1 <= int(raw) <= 24 * 60:
-        raise SettingsError(f"{name}: expected whole minutes between 1 and 1440, got {raw!r}")
+        raise SettingsError(f"{name}: expected a whole number between 1 and 1440, got {raw!r}")
     return int(raw)
 
 
@@ -94,7 +100,17 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         ack_minutes_acute=_minutes(env, "ALERT_ACK_MINUTES_ACUTE", 5),
         ack_minutes_non_acute=_minutes(env, "ALERT_ACK_MINUTES_NON_ACUTE", 30),
         emergency_number=_emergency(env.get("PROGRAM_EMERGENCY_NUMBER", "")),
+        remind_after_hours=_minutes(env, "FOLLOWUP_REMIND_HOURS", 12),
+        overdue_after_hours=_minutes(env, "FOLLOWUP_OVERDUE_HOURS", 24),
+        quiet_hours=_quiet(env.get("QUIET_HOURS", "")),
     )
+
+
+def _quiet(raw: str) -> str:
+    value = raw.strip() or "22:00-08:00"
+    if parse_quiet_hours(value) is None:
+        raise SettingsError(f"QUIET_HOURS: expected a range like 22:00-08:00, got {value!r}")
+    return value
 
 
 def _emergency(raw: str) -> str:

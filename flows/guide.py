@@ -278,9 +278,28 @@ def _move(state: GuideState, offset: int) -> GuideState:
     return replace(_to_tips(state), stage=STAGES[index])
 
 
-def _scheduled(state: GuideState, at: datetime) -> Step:
+def _scheduled(state: GuideState, at: datetime, exact: bool = True) -> Step:
     new = replace(state, view=View.SCHEDULED, follow_up_at=at)
-    return Step(new, (ScheduleFollowUp(at), card(new)))
+    return Step(new, (ScheduleFollowUp(at, exact), card(new)))
+
+
+OPEN_AT: dict[str, dict[str, Any]] = {
+    "plan": {"stage": Stage.FOLLOW_UP, "view": View.PLAN},
+    "type_time": {"stage": Stage.FOLLOW_UP, "view": View.TYPE_TIME},
+    "asq": {"stage": Stage.ASSESS, "view": View.ASQ, "answers": (), "acuity": None},
+}
+
+
+def open_at(state: GuideState, where: str) -> Step:
+    """Reopen a case at a given card (from a check-in answer or /cases)."""
+    changes: dict[str, Any] = OPEN_AT.get(where, {})
+    new = replace(state, status=Status.ACTIVE, page=0, **changes)
+    return Step(new, (card(new, replace=False, notice="notice.case_opened"),))
+
+
+def close(state: GuideState) -> Step:
+    """End a case from outside the guide (a check-in or /cases)."""
+    return Step(replace(state, status=Status.ENDED), (Say("guide.ended", replace=False),))
 
 
 def _pressed(state: GuideState, event: Pressed) -> Step:
@@ -333,7 +352,7 @@ _HANDLERS: dict[Action, Callable[[GuideState, Pressed], Step]] = {
     Action.ANSWER: lambda s, e: _answered(s, Answer(e.arg)),
     Action.RESOURCES: _resources,
     Action.PLAN: lambda s, e: _show(replace(s, view=View.PLAN)),
-    Action.PRESET: lambda s, e: _scheduled(s, preset_time(Preset(e.arg), e.now, e.tz)),
+    Action.PRESET: lambda s, e: _scheduled(s, preset_time(Preset(e.arg), e.now, e.tz), False),
     Action.TYPE_TIME: lambda s, e: _show(replace(s, view=View.TYPE_TIME)),
 }
 

@@ -68,9 +68,22 @@ class AlertCoordinators:
 
 @dataclass(frozen=True)
 class ScheduleFollowUp:
-    """Schedule a check-in ping for the supporter at `at` (aware UTC)."""
+    """Schedule a check-in ping at `at` (aware UTC); a preset (not exact) avoids quiet hours."""
 
     at: datetime
+    exact: bool = True
+
+
+@dataclass(frozen=True)
+class OpenCase:
+    """Make the follow-up's case the live session and show it at `view` (plan, type_time, asq)."""
+
+    view: str
+
+
+@dataclass(frozen=True)
+class CloseCase:
+    """End the follow-up's case."""
 
 
 @dataclass(frozen=True)
@@ -80,4 +93,13 @@ class RecordOutcome:
     outcome: str
 
 
-Intent = Say | ShowStep | ShowResources | AlertCoordinators | ScheduleFollowUp | RecordOutcome
+Intent = (
+    Say
+    | ShowStep
+    | ShowResources
+    | AlertCoordinators
+    | ScheduleFollowUp
+    | RecordOutcome
+    | OpenCase
+    | CloseCase
+)

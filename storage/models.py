@@ -44,6 +44,7 @@ class Person(SQLModel, table=True):
     timezone: str | None = Field(default=None, max_length=64)
     display_name: str | None = Field(default=None, max_length=64)
     on_duty: bool = True
+    quiet_hours: str | None = Field(default=None, max_length=11)
     enrolled_at: datetime | None = _time(default=None)
     created_at: datetime = _time()
 
@@ -70,6 +71,7 @@ class GuideSession(SQLModel, table=True):
     state: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     version: int = 0
     card_message_id: int | None = _id_column(default=None)
+    label: str | None = Field(default=None, max_length=40)
     created_at: datetime = _time()
     updated_at: datetime = _time()
 
@@ -97,6 +99,10 @@ class FollowUp(SQLModel, table=True):
     message_id: int | None = _id_column(default=None)
     sent_at: datetime | None = _time(default=None)
     created_at: datetime = _time()
+    exact: bool = True
+    next_action_at: datetime | None = _time(default=None, index=True)
+    reminded_at: datetime | None = _time(default=None)
+    overdue_at: datetime | None = _time(default=None)
 
 
 class Alert(SQLModel, table=True):

@@ -5,23 +5,13 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import case
+from sqlmodel import Session, col, func, select
 
+from flows.followup import CLAIMS, RELEASE, Stage
 from storage.models import FollowUp, GuideSession, Invite, Person, ProcessedUpdate
-
-
-class FollowUpStatus(StrEnum):
-    """Where a follow-up row is in its life."""
-
-    PENDING = "pending"
-    CLAIMED = "claimed"
-    SENT = "sent"
-    ANSWERED = "answered"
-    CANCELLED = "cancelled"
-    FAILED = "failed"
 
 
 def mark_update(tx: Session, update_id: int, now: datetime) -> bool:
@@ -124,10 +114,11 @@ def use_invite(tx: Session, invite: Invite) -> None:
 
 def open_session(tx: Session, person_id: int) -> GuideSession | None:
     """The person's newest session that is not ended, locked against concurrent updates."""
+    live_first = case((col(GuideSession.status) == "active", 0), else_=1)
     query = (
         select(GuideSession)
         .where(GuideSession.person_id == person_id, GuideSession.status != "ended")
-        .order_by(col(GuideSession.id).desc())
+        .order_by(live_first, col(GuideSession.id).desc())
         .with_for_update()
     )
     return tx.exec(query).first()
@@ -173,43 +164,82 @@ def set_card(tx: Session, session_id: int, message_id: int) -> None:
 
 
 def schedule_follow_up(
-    tx: Session, session_id: int, person_id: int, due_at: datetime, now: datetime
+    tx: Session,
+    session_id: int,
+    person_id: int,
+    due_at: datetime,
+    now: datetime,
+    *,
+    exact: bool = True,
 ) -> FollowUp:
     """Set a session's next check-in, replacing any still pending."""
     pending = tx.exec(
-        select(FollowUp).where(
-            FollowUp.session_id == session_id, FollowUp.status == FollowUpStatus.PENDING
-        )
+        select(FollowUp).where(FollowUp.session_id == session_id, FollowUp.status == Stage.PENDING)
     ).all()
     for row in pending:
-        row.status = FollowUpStatus.CANCELLED
+        row.status, row.next_action_at = Stage.CANCELLED, None
         tx.add(row)
     follow_up = FollowUp(
         session_id=session_id,
         person_id=person_id,
         due_at=due_at,
-        status=FollowUpStatus.PENDING,
+        status=Stage.PENDING,
         created_at=now,
+        exact=exact,
+        next_action_at=due_at,
     )
     tx.add(follow_up)
     tx.flush()
     return follow_up
 
 
-def pending_follow_ups(tx: Session) -> Sequence[FollowUp]:
-    """Every follow-up still waiting to fire, soonest first."""
-    query = select(FollowUp).where(FollowUp.status == FollowUpStatus.PENDING)
-    return tx.exec(query.order_by(col(FollowUp.due_at))).all()
+def next_wake(tx: Session) -> datetime | None:
+    """When the earliest follow-up action is due (a ping, a reminder or a notice)."""
+    query = select(func.min(FollowUp.next_action_at))
+    return tx.exec(query).one()
 
 
-def release_claimed(tx: Session) -> int:
-    """At start-up: follow-ups claimed by a process that died before sending go back to pending
-    (a rare repeat beats a lost check-in)."""
-    rows = tx.exec(select(FollowUp).where(FollowUp.status == FollowUpStatus.CLAIMED)).all()
+def claim_due(tx: Session, now: datetime, limit: int) -> list[FollowUp]:
+    """Claim up to `limit` follow-ups whose next action is due; another replica skips them."""
+    query = (
+        select(FollowUp)
+        .where(col(FollowUp.next_action_at) <= now, col(FollowUp.status).in_(list(CLAIMS)))
+        .order_by(col(FollowUp.next_action_at))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    rows = list(tx.exec(query).all())
     for row in rows:
-        row.status = FollowUpStatus.PENDING
+        row.status, row.next_action_at = CLAIMS[Stage(row.status)], None
+        tx.add(row)
+    return rows
+
+
+def release_claimed(tx: Session, now: datetime) -> int:
+    """At start-up: claims left by a process that died go back, due now (a rare repeat beats a
+    lost check-in)."""
+    rows = tx.exec(select(FollowUp).where(col(FollowUp.status).in_(list(RELEASE)))).all()
+    for row in rows:
+        row.status, row.next_action_at = RELEASE[Stage(row.status)], now
         tx.add(row)
     return len(rows)
+
+
+def settle(
+    tx: Session,
+    follow_up_id: int,
+    stage: Stage,
+    next_action_at: datetime | None,
+    **fields: Any,
+) -> None:
+    """Move a follow-up to `stage` with its next action time and any other fields."""
+    row = tx.get(FollowUp, follow_up_id)
+    if row is None:
+        return
+    row.status, row.next_action_at = stage, next_action_at
+    for name, value in fields.items():
+        setattr(row, name, value)
+    tx.add(row)
 
 
 def timezone_of(tx: Session, person_id: int, default: str) -> str:
@@ -226,34 +256,45 @@ def get_follow_up(tx: Session, follow_up_id: int, *, lock: bool = False) -> Foll
     return tx.exec(query).first()
 
 
-def claim_follow_up(tx: Session, follow_up_id: int, now: datetime) -> FollowUp | None:
-    """Claim a due, pending follow-up for sending; None if it is not pending or not due."""
-    row = get_follow_up(tx, follow_up_id, lock=True)
-    if row is None or row.status != FollowUpStatus.PENDING or row.due_at > now:
-        return None
-    row.status = FollowUpStatus.CLAIMED
-    tx.add(row)
-    return row
+def case_label(tx: Session, session_id: int) -> str | None:
+    """A case's short label, if the supporter gave one."""
+    row = tx.get(GuideSession, session_id)
+    return row.label if row else None
 
 
-def mark_follow_up(
-    tx: Session,
-    follow_up_id: int,
-    status: str,
-    *,
-    message_id: int | None = None,
-    sent_at: datetime | None = None,
-    outcome: str | None = None,
-) -> None:
-    """Move a follow-up on: sent (with its message), answered (with its outcome) or back."""
-    row = tx.get(FollowUp, follow_up_id)
-    if row is None:
-        return
-    row.status = status
-    if message_id is not None:
-        row.message_id = message_id
-    if sent_at is not None:
-        row.sent_at = sent_at
-    if outcome is not None:
-        row.outcome = outcome
-    tx.add(row)
+def set_label(tx: Session, session_id: int, label: str) -> None:
+    """Give a case its short label."""
+    row = tx.get(GuideSession, session_id)
+    if row is not None:
+        row.label = label
+        tx.add(row)
+
+
+def quiet_hours_of(tx: Session, person_id: int) -> str | None:
+    """A person's quiet hours ("22:00-08:00"), if set."""
+    person = tx.get(Person, person_id)
+    return person.quiet_hours if person else None
+
+
+def set_quiet_hours(tx: Session, person_id: int, quiet: str | None) -> None:
+    """Set or clear a person's quiet hours."""
+    person = tx.get(Person, person_id)
+    if person is not None:
+        person.quiet_hours = quiet
+        tx.add(person)
+
+
+def open_cases(tx: Session, person_id: int) -> Sequence[GuideSession]:
+    """A person's sessions that are not ended, newest first."""
+    query = select(GuideSession).where(
+        GuideSession.person_id == person_id, GuideSession.status != "ended"
+    )
+    return tx.exec(query.order_by(col(GuideSession.id).desc())).all()
+
+
+def next_check_in(tx: Session, session_id: int) -> datetime | None:
+    """A case's pending check-in time, if any."""
+    query = select(FollowUp.due_at).where(
+        FollowUp.session_id == session_id, FollowUp.status == Stage.PENDING
+    )
+    return tx.exec(query.order_by(col(FollowUp.due_at))).first()

@@ -60,7 +60,9 @@ class Harness:
         return [
             c.params["text"]
             for c in calls
-            if "text" in c.params and (chat is None or int(c.params["chat_id"]) == chat)
+            if "text" in c.params
+            and "chat_id" in c.params
+            and (chat is None or int(c.params["chat_id"]) == chat)
         ]
 
     async def guide_to(self, user_id: int, *labels: str) -> list[Call]:

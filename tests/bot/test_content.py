@@ -96,8 +96,10 @@ def test_every_reachable_card_and_notice_renders_without_missing_text() -> None:
                     assert "{" not in out.text
                     rendered += 1
     for choice in CheckInAnswer:
-        for intent in (*checkin.answer(choice, NOW), checkin.ping(late=True)):
+        for intent in checkin.answer(choice, NOW):
             renderer.render(intent, lambda b: "x", "UTC")
+    for ping in (checkin.ping(late=True), checkin.ping(late=False, reminder=True)):
+        renderer.render(replace(ping, params={"case": 7, "label": "peer"}), lambda b: "x", "UTC")
     assert rendered > 100
 
 

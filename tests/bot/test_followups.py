@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from apscheduler.job import Job
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.fake_api import ApiError
-from bot.followups import job_id
+from bot.followups import TRIGGER
 from storage.models import Alert, FollowUp
 from tests.auxil.harness import OTHER_SUPPORTER, SUPPORTER, Harness
 
@@ -17,25 +17,25 @@ PING_BUTTONS = [
     "😊 Doing better",
     "😔 Still struggling",
     "🆘 Worried about their safety",
-    "⏰ Remind me in an hour",
+    "📵 Couldn't reach them",
+    "⏰ Snooze",
 ]
 
 
 def follow_ups(bot: Harness) -> list[FollowUp]:
     with bot.svc.db.transaction() as tx:
-        return list(tx.exec(select(FollowUp).order_by(FollowUp.id)).all())  # type: ignore[arg-type]
+        return list(tx.exec(select(FollowUp).order_by(col(FollowUp.id))).all())
 
 
-def job(bot: Harness, follow_up: FollowUp) -> Job:
-    assert follow_up.id is not None
-    found = bot.svc.followups.scheduler.get_job(job_id(follow_up.id))
+def trigger(bot: Harness) -> Job:
+    found = bot.svc.followups.scheduler.get_job(TRIGGER)
     assert found is not None
     return found
 
 
-async def fire(bot: Harness, follow_up: FollowUp) -> None:
-    """Run the scheduler job's own target, as APScheduler would when the time comes."""
-    scheduled = job(bot, follow_up)
+async def fire(bot: Harness, follow_up: FollowUp | None = None) -> None:
+    """Run the trigger job's own target, as APScheduler would when the time comes."""
+    scheduled = trigger(bot)
     await scheduled.func(*scheduled.args)
 
 
@@ -50,8 +50,8 @@ async def test_a_preset_creates_a_pending_row_and_a_job_at_the_same_time(bot: Ha
     row = await plan(bot)
     assert row.status == "pending"
     assert row.due_at > bot.clock.now()
-    assert job(bot, row).next_run_time == row.due_at
-    assert job(bot, row).misfire_grace_time is None
+    assert trigger(bot).next_run_time == row.due_at
+    assert trigger(bot).misfire_grace_time is None
     assert "I'll remind you on" in bot.sim.last_text(SUPPORTER)
     assert "(America/New_York)" in bot.sim.last_text(SUPPORTER)
 
@@ -76,7 +76,7 @@ async def test_an_unreadable_or_past_time_asks_again(bot: Harness) -> None:
     assert follow_ups(bot) == []
 
 
-async def test_the_ping_fires_when_due_with_the_four_answers(bot: Harness) -> None:
+async def test_the_ping_fires_when_due_with_the_five_answers(bot: Harness) -> None:
     row = await plan(bot)
     bot.clock.current = row.due_at
     await fire(bot, row)
@@ -90,7 +90,7 @@ async def test_the_ping_fires_when_due_with_the_four_answers(bot: Harness) -> No
 async def test_a_ping_fires_once_even_if_its_job_runs_twice(bot: Harness) -> None:
     row = await plan(bot)
     bot.clock.current = row.due_at
-    scheduled = job(bot, row)
+    scheduled = trigger(bot)
     await scheduled.func(*scheduled.args)
     await scheduled.func(*scheduled.args)
     pings = [m for m in bot.api.chat(SUPPORTER) if "Time to check in" in m["text"]]
@@ -133,7 +133,7 @@ async def test_a_failed_send_goes_back_to_pending_and_is_retried(bot: Harness) -
     await fire(bot, row)
     (failed,) = follow_ups(bot)
     assert failed.status == "pending"
-    assert job(bot, failed).next_run_time > bot.clock.now()
+    assert trigger(bot).next_run_time == bot.clock.now() + timedelta(minutes=1)
     bot.api.fault = None
     bot.clock.advance(minutes=1)
     await fire(bot, failed)
@@ -147,12 +147,15 @@ async def answer(bot: Harness, label: str) -> list[str]:
     return bot.texts(await bot.sim.press(SUPPORTER, label), SUPPORTER)
 
 
-async def test_doing_better_is_recorded_and_the_ping_is_answered_in_place(bot: Harness) -> None:
+async def test_doing_better_is_recorded_and_offers_to_close_or_check_again(bot: Harness) -> None:
     texts = await answer(bot, "😊 Doing better")
     assert "Glad to hear it" in texts[0]
     (row,) = follow_ups(bot)
     assert (row.status, row.outcome) == ("answered", "better")
-    assert bot.sim.buttons(SUPPORTER) != PING_BUTTONS
+    assert bot.sim.buttons(SUPPORTER) == ["✅ Close the case", "📅 Plan another check-in"]
+    await bot.sim.press(SUPPORTER, "✅ Close the case")
+    assert "Case closed" in bot.sim.last_text(SUPPORTER)
+    assert "No open cases" in bot.texts(await bot.sim.send(SUPPORTER, "/cases"))[0]
 
 
 async def test_still_struggling_gives_tips_for_the_next_conversation(bot: Harness) -> None:
@@ -165,19 +168,22 @@ async def test_worried_shows_crisis_resources_first_and_raises_an_alert(bot: Har
     texts = await answer(bot, "🆘 Worried about their safety")
     assert "Crisis resources" in texts[0]
     assert "safety check again" in texts[1]
+    await bot.sim.press(SUPPORTER, "🛡 Safety check now")
+    assert "question 1 of 4" in bot.sim.last_text(SUPPORTER)
     with bot.svc.db.transaction() as tx:
         (alert,) = tx.exec(select(Alert)).all()
     assert alert.trigger == "checkin_worried"
 
 
 async def test_snooze_schedules_another_ping_an_hour_later(bot: Harness) -> None:
-    texts = await answer(bot, "⏰ Remind me in an hour")
+    await answer(bot, "⏰ Snooze")
+    texts = bot.texts(await bot.sim.press(SUPPORTER, "In an hour"), SUPPORTER)
     assert "remind you again" in texts[0]
     first, second = follow_ups(bot)
     assert first.outcome == "snooze"
     assert second.status == "pending"
     assert second.due_at == bot.clock.now() + timedelta(hours=1)
-    assert job(bot, second).next_run_time == second.due_at
+    assert trigger(bot).next_run_time == second.due_at
 
 
 async def test_an_answered_ping_and_someone_elses_ping_are_not_active(bot: Harness) -> None:
@@ -199,8 +205,7 @@ async def test_changing_the_time_replaces_the_pending_ping(bot: Harness) -> None
     assert old.id == first.id
     assert (old.status, new.status) == ("cancelled", "pending")
     restarted = await bot.restart()
-    assert restarted.svc.followups.scheduler.get_job(job_id(old.id or 0)) is None
-    assert restarted.svc.followups.scheduler.get_job(job_id(new.id or 0)) is not None
+    assert trigger(restarted).next_run_time == new.due_at
 
 
 async def test_finishing_after_planning_mentions_the_check_in(bot: Harness) -> None:
@@ -215,7 +220,7 @@ async def test_a_ping_claimed_by_a_process_that_died_fires_after_restart(bot: Ha
     row = await plan(bot)
     bot.clock.current = row.due_at
     with bot.svc.db.transaction() as tx:
-        assert repos.claim_follow_up(tx, row.id or 0, bot.clock.now()) is not None
+        assert len(repos.claim_due(tx, bot.clock.now(), 10)) == 1
     restarted = await bot.restart()  # the process died between claiming and sending
     await fire(restarted, row)
     assert "Time to check in" in restarted.sim.last_text(SUPPORTER)
@@ -233,6 +238,4 @@ async def test_a_permanent_send_error_is_not_retried_forever(bot: Harness) -> No
     bot.api.fault = chat_gone
     await fire(bot, row)
     assert follow_ups(bot)[0].status == "failed"
-    before = len(bot.api.calls)
-    await fire(bot, row)  # any later run of the job finds nothing to send
-    assert len(bot.api.calls) == before
+    assert bot.svc.followups.scheduler.get_job(TRIGGER) is None  # nothing left to fire

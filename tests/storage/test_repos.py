@@ -64,12 +64,25 @@ def test_a_follow_up_is_claimed_only_once_and_only_when_due(db: Database) -> Non
         fid = repos.schedule_follow_up(tx, sid, 5, NOW + timedelta(hours=1), NOW).id
     assert fid is not None
     with db.transaction() as tx:
-        assert repos.claim_follow_up(tx, fid, NOW) is None
+        assert repos.claim_due(tx, NOW, 10) == []
     later = NOW + timedelta(hours=1)
     with db.transaction() as tx:
-        assert repos.claim_follow_up(tx, fid, later) is not None
+        assert [row.id for row in repos.claim_due(tx, later, 10)] == [fid]
     with db.transaction() as tx:
-        assert repos.claim_follow_up(tx, fid, later) is None
+        assert repos.claim_due(tx, later, 10) == []
+        assert repos.next_wake(tx) is None
+
+
+def test_a_claim_left_by_a_crash_is_released_and_due_at_once(db: Database) -> None:
+    sid = session(db)
+    with db.transaction() as tx:
+        repos.schedule_follow_up(tx, sid, 5, NOW, NOW)
+    with db.transaction() as tx:
+        repos.claim_due(tx, NOW, 10)
+    later = NOW + timedelta(hours=3)
+    with db.transaction() as tx:
+        assert repos.release_claimed(tx, later) == 1
+        assert repos.next_wake(tx) == later
 
 
 def test_scheduling_again_cancels_the_pending_follow_up(db: Database) -> None:
@@ -78,8 +91,8 @@ def test_scheduling_again_cancels_the_pending_follow_up(db: Database) -> None:
         repos.schedule_follow_up(tx, sid, 5, NOW + timedelta(hours=1), NOW)
         repos.schedule_follow_up(tx, sid, 5, NOW + timedelta(hours=2), NOW)
     with db.transaction() as tx:
-        pending = repos.pending_follow_ups(tx)
-        assert [p.due_at for p in pending] == [NOW + timedelta(hours=2)]
+        assert repos.next_wake(tx) == NOW + timedelta(hours=2)
+        assert repos.next_check_in(tx, sid) == NOW + timedelta(hours=2)
 
 
 def test_an_invite_is_spent_one_use_at_a_time(db: Database) -> None:
