@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run demo test lint format db-upgrade
+.PHONY: setup run demo test lint format db-upgrade bench
 
 $(STAMP): pyproject.toml requirements.lock
 	python3 -m venv $(VENV)
@@ -27,11 +27,15 @@ db-upgrade: setup
 lint: setup
 	$(PY) -m ruff format --check .
 	$(PY) -m ruff check .
-	$(PY) -m mypy bot flows storage tests
+	$(PY) -m mypy bot flows storage tests bench
 
 ## test: set up, then format check, lint, types and the whole test suite
 test: lint
 	$(PY) -m pytest -q
+
+## bench: the follow-up benchmark (100,000 pending); writes bench/results/followups.{json,md}
+bench: setup
+	$(PY) -m bench followups
 
 format: setup
 	$(PY) -m ruff format .

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -29,8 +30,8 @@ from storage.models import FollowUp
 log = logging.getLogger(__name__)
 
 TRIGGER = "followups:next"
-BATCH = 200
-PARALLEL = 50
+BATCH = 1000
+PARALLEL = 200
 
 
 class FollowUps:
@@ -98,15 +99,30 @@ class FollowUps:
         while True:
             now = self.clock.now()
             with self.db.transaction() as tx:
-                batch = [_Claim.of(row) for row in repos.claim_due(tx, now, BATCH)]
+                rows = repos.claim_due(tx, now, BATCH)
+                zones, labels = repos.claim_context(tx, rows, self.settings.timezone)
+                batch = [_Claim(row, zones[row.person_id], labels[row.session_id]) for row in rows]
             if not batch:
                 break
-            results = await asyncio.gather(*(self._act(claim, now) for claim in batch))
-            done += sum(results)
+            outcomes = await asyncio.gather(*(self._act(claim, now) for claim in batch))
+            with self.db.transaction() as tx:  # one commit for the whole batch
+                repos.settle_many(
+                    tx,
+                    [
+                        {"id": claim.id, "status": stage, "next_action_at": at, **fields}
+                        for claim, (stage, at, fields) in zip(batch, outcomes, strict=True)
+                    ],
+                )
+            done += sum(1 for stage, _, _ in outcomes if stage in DONE.values())
         self.reconcile()
         return done
 
-    async def _act(self, claim: _Claim, now: datetime) -> int:
+    async def _act(
+        self,
+        claim: _Claim,
+        now: datetime,
+    ) -> tuple[Stage, datetime | None, dict[str, object]]:
+        """Send one ping, reminder or notice; returns where the row goes next."""
         async with self._gate:
             try:
                 message_id = await self._send(claim, now)
@@ -114,33 +130,24 @@ class FollowUps:
                 log.warning(
                     "followup_undeliverable followup=%s error=%s", claim.id, type(exc).__name__
                 )
-                self._settle(claim.id, Stage.FAILED, None)
-                return 0
+                return Stage.FAILED, None, {}
             except TelegramError as exc:
                 log.warning(
                     "followup_send_failed followup=%s error=%s; retrying",
                     claim.id,
                     type(exc).__name__,
                 )
-                self._settle(claim.id, RELEASE[claim.stage], now + RETRY_AFTER)
-                return 0
+                return RELEASE[claim.stage], now + RETRY_AFTER, {}
         stage = DONE[claim.stage]
-        fields: dict[str, object] = {}
-        if stage is Stage.SENT:
-            fields = {"message_id": message_id, "sent_at": now}
-        elif stage is Stage.REMINDED:
-            fields = {"reminded_at": now}
-        else:
-            fields = {"overdue_at": now}
-        self._settle(claim.id, stage, self.timing.next_action(stage, now), **fields)
+        fields: dict[str, object] = (
+            {"message_id": message_id, "sent_at": now}
+            if stage is Stage.SENT
+            else {"reminded_at": now}
+            if stage is Stage.REMINDED
+            else {"overdue_at": now}
+        )
         log.info("followup_%s followup=%s", stage, claim.id)
-        return 1
-
-    def _settle(
-        self, follow_up_id: int, stage: Stage, at: datetime | None, **fields: object
-    ) -> None:
-        with self.db.transaction() as tx:
-            repos.settle(tx, follow_up_id, stage, at, **fields)
+        return stage, self.timing.next_action(stage, now), fields
 
     async def _send(self, claim: _Claim, now: datetime) -> int | None:
         assert self.bot is not None
@@ -155,13 +162,8 @@ class FollowUps:
         def data_for(button: Button) -> str:
             return checkin_data(claim.id, button.action)
 
-        with self.db.transaction() as tx:
-            tz = repos.timezone_of(tx, claim.person_id, self.settings.timezone)
-            label = repos.case_label(tx, claim.session_id)
-        params = {"case": claim.session_id, "label": html.escape(label or "")}
-        out = self.renderer.say(
-            intent.__class__(**{**intent.__dict__, "params": params}), data_for, tz
-        )
+        params = {"case": claim.session_id, "label": html.escape(claim.label or "")}
+        out = self.renderer.say(replace(intent, params=params), data_for, claim.tz)
         message = await messenger.send(self.bot, claim.person_id, out)
         return message.message_id
 
@@ -188,14 +190,10 @@ class FollowUps:
 class _Claim:
     """What a sender needs from a claimed row, read inside the claiming transaction."""
 
-    __slots__ = ("id", "person_id", "session_id", "due_at", "stage")
+    __slots__ = ("id", "person_id", "session_id", "due_at", "stage", "tz", "label")
 
-    def __init__(self, row: FollowUp) -> None:
+    def __init__(self, row: FollowUp, tz: str, label: str | None) -> None:
         assert row.id is not None
         self.id, self.person_id, self.session_id = row.id, row.person_id, row.session_id
         self.due_at, self.stage = row.due_at, Stage(row.status)
-
-    @classmethod
-    def of(cls, row: FollowUp) -> _Claim:
-        """Snapshot a claimed row."""
-        return cls(row)
+        self.tz, self.label = tz, label

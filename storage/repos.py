@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case
+from sqlalchemy import case, update
 from sqlmodel import Session, col, func, select
 
 from flows.followup import CLAIMS, RELEASE, Stage
@@ -223,6 +223,27 @@ def release_claimed(tx: Session, now: datetime) -> int:
         row.status, row.next_action_at = RELEASE[Stage(row.status)], now
         tx.add(row)
     return len(rows)
+
+
+def settle_many(tx: Session, changes: list[dict[str, Any]]) -> None:
+    """Settle a batch of follow-ups in one statement per shape (each dict has "id")."""
+    if changes:
+        tx.execute(update(FollowUp), changes)
+
+
+def claim_context(
+    tx: Session, rows: Sequence[FollowUp], default_tz: str
+) -> tuple[dict[int, str], dict[int, str | None]]:
+    """Time zones by person and labels by case for a batch of claimed follow-ups (two queries)."""
+    people = {row.person_id for row in rows}
+    cases = {row.session_id for row in rows}
+    zone_rows = tx.exec(select(Person.id, Person.timezone).where(col(Person.id).in_(people)))
+    zones = {person_id: zone for person_id, zone in zone_rows.all()}
+    label_rows = tx.exec(
+        select(GuideSession.id, GuideSession.label).where(col(GuideSession.id).in_(cases))
+    )
+    labels = {case_id: label for case_id, label in label_rows.all()}
+    return ({p: zones.get(p) or default_tz for p in people}, {c: labels.get(c) for c in cases})
 
 
 def settle(

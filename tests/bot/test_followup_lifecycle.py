@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 
 from bot.followups import TRIGGER
+from flows.followup import Stage
 from storage import repos
 from storage.models import FollowUp
 from tests.auxil.harness import COORDINATOR, SUPPORTER, Harness
@@ -127,7 +128,7 @@ async def test_reconciliation_repairs_a_missing_or_orphaned_trigger(bot: Harness
     bot.svc.followups.reconcile()
     assert scheduler.get_job(TRIGGER).next_run_time == row.due_at
     with bot.svc.db.transaction() as tx:
-        repos.settle(tx, row.id or 0, repos.Stage.CANCELLED, None)
+        repos.settle(tx, row.id or 0, Stage.CANCELLED, None)
     bot.svc.followups.reconcile()
     assert scheduler.get_job(TRIGGER) is None
 
@@ -208,7 +209,7 @@ async def test_a_hundred_follow_ups_with_random_kills_each_fire_exactly_once(
                     SUPPORTER, f"<b>Time to check in on your peer</b> (case #{row.session_id} )"
                 )
                 with harness.svc.db.transaction() as tx:
-                    repos.settle(tx, row.id or 0, repos.Stage.SENT, None)
+                    repos.settle(tx, row.id or 0, Stage.SENT, None)
             harness = await harness.restart()
             lives.append(harness)
             continue

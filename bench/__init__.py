@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench followups` (or `make bench`); results go to bench/results."""
