@@ -62,6 +62,7 @@ SHELL_KEYS = [
     "guide.ended",
     "guide.ended_with_follow_up",
     "notice.resumed",
+    "notice.new_case",
     "notice.status",
     "notice.unrecognised",
     "notice.note_not_stored",

@@ -208,9 +208,9 @@ def awaits_time(state: GuideState) -> bool:
 
 
 def start() -> Step:
-    """A new session at step 1."""
+    """A new session (a new case) at step 1, with a hint to label it."""
     state = GuideState()
-    return Step(state, (card(state, replace=False),))
+    return Step(state, (card(state, replace=False, notice="notice.new_case"),))
 
 
 def advance(state: GuideState, event: Event) -> Step:

@@ -3,6 +3,7 @@ cases, and a randomised kill-and-restart run where every ping fires exactly once
 
 from __future__ import annotations
 
+import asyncio
 import random
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -13,7 +14,7 @@ from bot.followups import TRIGGER
 from flows.followup import Stage
 from storage import repos
 from storage.models import FollowUp
-from tests.auxil.harness import COORDINATOR, SUPPORTER, Harness
+from tests.auxil.harness import COORDINATOR, SUPPORTER, Harness, start_harness
 
 NY = ZoneInfo("America/New_York")
 TO_PLAN = ("Next ▶", "Next ▶", "Next ▶", "Continue without it", "Next ▶", "📅 Plan a check-in")
@@ -229,3 +230,15 @@ async def test_a_hundred_follow_ups_with_random_kills_each_fire_exactly_once(
     ]
     for row in final:
         assert sum(f"(case #{row.session_id} " in text for text in pings) == 1, row.id
+
+
+async def test_two_schedulers_overlapping_send_each_ping_once(bot: Harness) -> None:
+    row = await planned(bot)
+    twin = await start_harness(bot.settings, bot.clock)  # a second replica on the same database
+    bot.clock.current = row.due_at
+    await asyncio.gather(bot.svc.followups.fire_due(), twin.svc.followups.fire_due())
+    pings = [
+        m for h in (bot, twin) for m in h.api.chat(SUPPORTER) if "Time to check in" in m["text"]
+    ]
+    assert len(pings) == 1
+    assert rows(bot)[-1].status == "sent"
