@@ -77,10 +77,7 @@ def enqueue(
 
 def get_alert(tx: Session, alert_id: int, *, lock: bool = False) -> Alert | None:
     """An alert by id, locked when the caller will change it."""
-    query = select(Alert).where(Alert.id == alert_id)
-    if lock:
-        query = query.with_for_update()
-    return tx.exec(query).first()
+    return tx.get(Alert, alert_id, with_for_update=lock)
 
 
 def due_escalations(tx: Session, now: datetime) -> Sequence[Alert]:

@@ -100,10 +100,7 @@ def create_invite(
 
 def get_invite(tx: Session, code: str, *, lock: bool = False) -> Invite | None:
     """The invite with this code, locked for redemption when asked."""
-    query = select(Invite).where(Invite.code == code)
-    if lock:
-        query = query.with_for_update()
-    return tx.exec(query).first()
+    return tx.get(Invite, code, with_for_update=lock)
 
 
 def use_invite(tx: Session, invite: Invite) -> None:
@@ -126,8 +123,7 @@ def open_session(tx: Session, person_id: int) -> GuideSession | None:
 
 def get_session(tx: Session, session_id: int) -> GuideSession | None:
     """A session by id, locked against concurrent updates."""
-    query = select(GuideSession).where(GuideSession.id == session_id).with_for_update()
-    return tx.exec(query).first()
+    return tx.get(GuideSession, session_id, with_for_update=True)
 
 
 def new_session(tx: Session, person_id: int, state: dict[str, Any], now: datetime) -> GuideSession:
@@ -271,10 +267,7 @@ def timezone_of(tx: Session, person_id: int, default: str) -> str:
 
 def get_follow_up(tx: Session, follow_up_id: int, *, lock: bool = False) -> FollowUp | None:
     """A follow-up by id, locked when the caller will change it."""
-    query = select(FollowUp).where(FollowUp.id == follow_up_id)
-    if lock:
-        query = query.with_for_update()
-    return tx.exec(query).first()
+    return tx.get(FollowUp, follow_up_id, with_for_update=lock)
 
 
 def case_label(tx: Session, session_id: int) -> str | None:
