@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from flows import asq, checkin, guide
+from flows import asq, checkin, guide, intake
 from flows.alerts import EventKind
 from flows.checkin import CheckInAnswer
 from flows.followup import LabelProblem
@@ -121,7 +121,7 @@ ALERT_TRIGGERS = ["asq_acute", "asq_non_acute", "checkin_worried"]
 def required_keys() -> set[str]:
     """Every message key the code can ask for: the shell's own, and every button label and
     message key the flows can produce."""
-    keys = set(SHELL_KEYS) | set(ALERT_KEYS) | set(CASE_KEYS)
+    keys = set(SHELL_KEYS) | set(ALERT_KEYS) | set(CASE_KEYS) | intake.content_keys()
     keys |= {f"cases.state.{status}" for status in Status}
     keys |= {f"label.problem.{problem}" for problem in LabelProblem}
     keys |= {button.label for _, button, _ in guide.explore(datetime(2026, 1, 5, tzinfo=UTC))}
