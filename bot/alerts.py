@@ -38,6 +38,7 @@ from storage.models import Alert, AlertMessage
 log = logging.getLogger(__name__)
 
 RECENT = timedelta(days=7)
+STALE_CLAIM = timedelta(minutes=2)  # a send takes seconds; an older claim's sender has died
 IDLE_WAIT = 1.0
 
 
@@ -119,15 +120,16 @@ class AlertDesk:
     # ---- the delivery loop ----
 
     def recover(self) -> int:
-        """At start-up: messages caught mid-send go out again, marked as repeats."""
+        """Messages caught mid-send by a crashed process go out again, marked as repeats."""
         with self.db.transaction() as tx:
-            count = repo.recover_in_flight(tx)
+            count = repo.recover_in_flight(tx, self.clock.now() - STALE_CLAIM)
         if count:
             log.warning("alert_messages_recovered count=%s", count)
         return count
 
     async def run_once(self) -> int:
         """Escalate what is due, warn supporters nobody reached, and deliver every due message."""
+        self.recover()
         self._escalate()
         sent = await self._deliver_due()
         self._check_unreachable()
@@ -175,7 +177,7 @@ class AlertDesk:
                 if message is None:
                     return sent
                 assert message.id is not None
-                if not repo.claim(tx, message.id):
+                if not repo.claim(tx, message.id, self.clock.now()):
                     continue
                 tx.refresh(message)
                 alert = repo.get_alert(tx, message.alert_id)

@@ -30,6 +30,7 @@ from storage.models import FollowUp
 log = logging.getLogger(__name__)
 
 TRIGGER = "followups:next"
+STALE_CLAIM = timedelta(minutes=2)  # a batch takes seconds; an older claim's sender has died
 BATCH = 1000
 PARALLEL = 200
 
@@ -76,25 +77,39 @@ class FollowUps:
         )
 
     def reconcile(self) -> datetime | None:
-        """Make the trigger match the rows: release claims left by a crash, then arm the trigger
-        at the earliest due action (at once if it is already late) or remove it if none."""
+        """At start-up: release abandoned claims, then arm the trigger."""
+        self._release_stale()
+        return self.rearm()
+
+    def _release_stale(self) -> None:
+        """Claims older than a send could take were left by a process that died."""
         with self.db.transaction() as tx:
-            released = repos.release_claimed(tx, self.clock.now())
-            wake = repos.next_wake(tx)
+            released = repos.release_claimed(tx, self.clock.now(), STALE_CLAIM)
         if released:
             log.warning("followups_released_after_crash count=%s", released)
+
+    def rearm(self) -> datetime | None:
+        """Make the trigger match the rows: armed at the earliest due action (at once if it is
+        already late), or removed if there is none."""
+        with self.db.transaction() as tx:
+            wake = repos.next_wake(tx)
+            oldest_claim = repos.oldest_claim(tx)
+        if oldest_claim is not None:  # come back when that claim would count as abandoned
+            stale_at = oldest_claim + STALE_CLAIM
+            wake = stale_at if wake is None else min(wake, stale_at)
         if wake is None:
             if self.scheduler.get_job(TRIGGER) is not None:
                 self.scheduler.remove_job(TRIGGER)
         else:
             self._set_trigger(wake)
-        log.info("followups_reconciled next=%s", wake.isoformat() if wake else None)
+        log.info("followups_armed next=%s", wake.isoformat() if wake else None)
         return wake
 
     # ---- firing ----
 
     async def fire_due(self) -> int:
         """Act on every due follow-up, in batches, then re-arm the trigger."""
+        self._release_stale()
         done = 0
         while True:
             now = self.clock.now()
@@ -114,7 +129,7 @@ class FollowUps:
                     ],
                 )
             done += sum(1 for stage, _, _ in outcomes if stage in DONE.values())
-        self.reconcile()
+        self.rearm()
         return done
 
     async def _act(

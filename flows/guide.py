@@ -218,6 +218,9 @@ def advance(state: GuideState, event: Event) -> Step:
     if isinstance(event, Opened):
         resumed = replace(state, status=Status.ACTIVE)
         return Step(resumed, (card(resumed, replace=False, notice="notice.resumed"),))
+    if isinstance(event, Typed) and event.risk is not RiskLevel.NONE:
+        # Safety first, whatever the session is doing: resources, alert, the safety check.
+        return _crisis_text(replace(state, status=Status.ACTIVE), event)
     if isinstance(event, StatusAsked) and state.status is Status.PAUSED:
         return Step(state, (card(state, replace=False, notice="notice.paused_status"),))
     if state.status is not Status.ACTIVE:
@@ -234,8 +237,6 @@ def advance(state: GuideState, event: Event) -> Step:
 
 
 def _typed(state: GuideState, event: Typed) -> Step:
-    if event.risk is not RiskLevel.NONE:
-        return _crisis_text(state, event)
     if not awaits_time(state):
         return Step(state, (Say("notice.note_not_stored", replace=False),))
     problem = check_typed_time(event.when, event.now)

@@ -122,19 +122,25 @@ def next_due_message(tx: Session, now: datetime) -> AlertMessage | None:
     return tx.exec(query).first()
 
 
-def claim(tx: Session, message_id: int) -> bool:
+def claim(tx: Session, message_id: int, now: datetime) -> bool:
     """Move a pending message to 'sending'; False if another sender got it first."""
     result = tx.execute(
         update(AlertMessage)
         .where(col(AlertMessage.id) == message_id, col(AlertMessage.status) == PENDING)
-        .values(status=SENDING, attempts=AlertMessage.attempts + 1)
+        .values(status=SENDING, attempts=AlertMessage.attempts + 1, claimed_at=now)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def recover_in_flight(tx: Session) -> int:
-    """Messages caught mid-send by a crash go back to pending, marked as possible repeats."""
-    rows = tx.exec(select(AlertMessage).where(AlertMessage.status == SENDING)).all()
+def recover_in_flight(tx: Session, before: datetime) -> int:
+    """Messages caught mid-send by a crash (claimed before `before`) go back to pending, marked
+    as possible repeats; younger claims belong to a replica still sending them."""
+    rows = tx.exec(
+        select(AlertMessage).where(
+            AlertMessage.status == SENDING,
+            or_(col(AlertMessage.claimed_at).is_(None), col(AlertMessage.claimed_at) < before),
+        )
+    ).all()
     for row in rows:
         row.status, row.repeat = PENDING, True
         tx.add(row)

@@ -103,6 +103,7 @@ class FollowUp(SQLModel, table=True):
     next_action_at: datetime | None = _time(default=None, index=True)
     reminded_at: datetime | None = _time(default=None)
     overdue_at: datetime | None = _time(default=None)
+    claimed_at: datetime | None = _time(default=None)
 
 
 class Alert(SQLModel, table=True):
@@ -151,4 +152,5 @@ class AlertMessage(SQLModel, table=True):
     edit_of: int | None = _id_column(default=None)
     repeat: bool = False
     last_error: str | None = Field(default=None, max_length=32)
+    claimed_at: datetime | None = _time(default=None)
     created_at: datetime = _time()

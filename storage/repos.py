@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, update
+from sqlalchemy import case, or_, update
 from sqlmodel import Session, col, func, select
 
 from flows.followup import CLAIMS, RELEASE, Stage
@@ -206,15 +206,26 @@ def claim_due(tx: Session, now: datetime, limit: int) -> list[FollowUp]:
     )
     rows = list(tx.exec(query).all())
     for row in rows:
-        row.status, row.next_action_at = CLAIMS[Stage(row.status)], None
+        row.status, row.next_action_at, row.claimed_at = CLAIMS[Stage(row.status)], None, now
         tx.add(row)
     return rows
 
 
-def release_claimed(tx: Session, now: datetime) -> int:
-    """At start-up: claims left by a process that died go back, due now (a rare repeat beats a
-    lost check-in)."""
-    rows = tx.exec(select(FollowUp).where(col(FollowUp.status).in_(list(RELEASE)))).all()
+def oldest_claim(tx: Session) -> datetime | None:
+    """When the oldest follow-up still claimed by a sender was claimed."""
+    query = select(func.min(FollowUp.claimed_at)).where(col(FollowUp.status).in_(list(RELEASE)))
+    return tx.exec(query).one()
+
+
+def release_claimed(tx: Session, now: datetime, stale_after: timedelta) -> int:
+    """At start-up: claims older than `stale_after` were left by a process that died; they go
+    back, due now (a rare repeat beats a lost check-in). Younger claims belong to a replica that
+    is still sending and are left alone."""
+    query = select(FollowUp).where(
+        col(FollowUp.status).in_(list(RELEASE)),
+        or_(col(FollowUp.claimed_at).is_(None), col(FollowUp.claimed_at) < now - stale_after),
+    )
+    rows = tx.exec(query).all()
     for row in rows:
         row.status, row.next_action_at = RELEASE[Stage(row.status)], now
         tx.add(row)

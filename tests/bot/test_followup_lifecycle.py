@@ -142,7 +142,9 @@ async def test_restart_before_during_and_after_the_due_time(bot: Harness) -> Non
     with before.svc.db.transaction() as tx:  # the process dies mid-send
         repos.claim_due(tx, before.clock.now(), 10)
     during = await before.restart()
-    await tick(during, seconds=0)
+    await tick(during, minutes=1)
+    assert rows(during)[-1].status == "claimed"  # too young to be sure its sender died
+    await tick(during, minutes=1, seconds=1)
     assert rows(during)[-1].status == "sent"
     after = await during.restart()
     await tick(after, minutes=1)
@@ -242,3 +244,17 @@ async def test_two_schedulers_overlapping_send_each_ping_once(bot: Harness) -> N
     ]
     assert len(pings) == 1
     assert rows(bot)[-1].status == "sent"
+
+
+async def test_a_replica_leaves_alone_a_claim_another_replica_is_still_sending(
+    bot: Harness,
+) -> None:
+    row = await planned(bot)
+    twin = await start_harness(bot.settings, bot.clock)
+    bot.clock.current = row.due_at
+    with bot.svc.db.transaction() as tx:  # replica one has claimed the ping and is sending it
+        repos.claim_due(tx, bot.clock.now(), 10)
+    for _ in range(2):
+        await twin.svc.followups.fire_due()
+    assert [m for m in twin.api.chat(SUPPORTER) if "Time to check in" in m["text"]] == []
+    assert rows(twin)[-1].status == "claimed"

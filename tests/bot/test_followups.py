@@ -222,6 +222,8 @@ async def test_a_ping_claimed_by_a_process_that_died_fires_after_restart(bot: Ha
     with bot.svc.db.transaction() as tx:
         assert len(repos.claim_due(tx, bot.clock.now(), 10)) == 1
     restarted = await bot.restart()  # the process died between claiming and sending
+    assert trigger(restarted).next_run_time == row.due_at + timedelta(minutes=2)
+    restarted.clock.advance(minutes=2, seconds=1)
     await fire(restarted, row)
     assert "Time to check in" in restarted.sim.last_text(SUPPORTER)
     assert follow_ups(restarted)[0].status == "sent"

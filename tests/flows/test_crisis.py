@@ -69,6 +69,11 @@ TABLE = [
     ("my phone is about to die", NONE),
     ("we had a lecture on physician suicide rates", NONE),
     ("I'm exhausted and behind on notes", NONE),
+    ("gonna kill it on my boards", NONE),
+    ("she's going to kill it in residency", NONE),
+    ("HI", POSSIBLE),
+    ("peer endorses HI", POSSIBLE),
+    ("I'm scared of what I might do tonight", POSSIBLE),
     ("", NONE),
 ]
 

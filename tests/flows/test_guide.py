@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from flows import guide
 from flows.asq import Answer, AsqResult
+from flows.crisis import RiskLevel
 from flows.guide import (
     ASSESS_VIEWS,
     FOLLOW_UP_VIEWS,
@@ -286,3 +287,11 @@ def test_cancel_after_planning_says_the_check_in_still_stands() -> None:
     (card,) = guide.advance(planned.state, guide.Cancelled(NOW)).intents
     assert isinstance(card, ShowStep)
     assert card.notice == "notice.checkin_kept"
+
+
+def test_crisis_text_in_a_paused_session_still_shows_resources_and_alerts() -> None:
+    paused = press(GuideState(stage=Stage.ELICIT), Action.PAUSE).state
+    step = guide.advance(paused, guide.Typed(NOW, risk=RiskLevel.HIGH, trigger="plan"))
+    assert isinstance(step.intents[0], ShowResources)
+    assert any(isinstance(i, AlertCoordinators) for i in step.intents)
+    assert step.state.view is View.CRISIS

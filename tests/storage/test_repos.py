@@ -81,7 +81,8 @@ def test_a_claim_left_by_a_crash_is_released_and_due_at_once(db: Database) -> No
         repos.claim_due(tx, NOW, 10)
     later = NOW + timedelta(hours=3)
     with db.transaction() as tx:
-        assert repos.release_claimed(tx, later) == 1
+        assert repos.release_claimed(tx, NOW + timedelta(minutes=1), timedelta(minutes=2)) == 0
+        assert repos.release_claimed(tx, later, timedelta(minutes=2)) == 1
         assert repos.next_wake(tx) == later
 
 
