@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 import logging
-from datetime import datetime
+from datetime import datetime, time
 
 from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -13,7 +13,7 @@ from telegram.ext import ContextTypes
 
 from bot import messenger
 from bot.callbacks import CaseButton, CheckInButton, case_data, checkin_data, guide_data
-from bot.guide_runner import persist_intents
+from bot.guide_runner import persist_intents, quiet_window
 from bot.render import Outgoing, format_time
 from bot.services import Services
 from flows import checkin, guide
@@ -42,11 +42,13 @@ def allowed(action: str, stage: Stage) -> bool:
     return action in AFTER_ANSWER and stage is Stage.ANSWERED
 
 
-def intents_for(action: str, now: datetime, tz: str) -> tuple[Intent, ...]:
+def intents_for(
+    action: str, now: datetime, tz: str, quiet: tuple[time, time] | None
+) -> tuple[Intent, ...]:
     """The flow's answer to one check-in button."""
     if action in ANSWERS:
         return checkin.answer(CheckInAnswer(action), now)
-    return checkin.follow_on(FollowOn(action), now, tz)
+    return checkin.follow_on(FollowOn(action), now, tz, quiet)
 
 
 def activate(tx: Session, person_id: int, row: GuideSession, now: datetime) -> None:
@@ -73,6 +75,7 @@ class CheckIns:
         state = GuideState.from_data(session.state)
         if isinstance(intent, CloseCase):
             step = guide.close(state)
+            repos.cancel_follow_ups(tx, row.session_id)
         else:
             activate(tx, row.person_id, session, now)
             step = guide.open_at(state, intent.view)
@@ -100,7 +103,7 @@ class CheckIns:
             return "button.stale", [], [], False
         if not allowed(press.answer, Stage(row.status)):
             return "checkin.stale", [], [], False
-        intents = intents_for(press.answer, now, tz)
+        intents = intents_for(press.answer, now, tz, quiet_window(self.svc, tx, user_id))
         outs: list[Outgoing] = []
         for intent in intents:
             if isinstance(intent, RecordOutcome):
@@ -201,12 +204,17 @@ async def on_case_button(
             await query.answer()
             return
         session = repos.get_session(tx, press.session_id)
-        if session is None or session.person_id != user.id or session.status == "ended":
+        if (
+            session is None
+            or session.person_id != user.id
+            or session not in repos.open_cases(tx, user.id)
+        ):
             outs = None
         else:
             state = GuideState.from_data(session.state)
             if press.action == "close":
                 step = guide.close(state)
+                repos.cancel_follow_ups(tx, session.id or 0)
             else:
                 activate(tx, user.id, session, now)
                 step = guide.open_at(state, "plan" if press.action == "plan" else "")

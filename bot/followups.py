@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from telegram import Bot
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 
 from bot import messenger
 from bot.callbacks import checkin_data
@@ -198,8 +198,24 @@ class FollowUps:
             supporter=html.escape(name or self.renderer.text("alert.someone")),
             supporter_id=claim.person_id,
         )
-        for coordinator in recipients:
-            await self.bot.send_message(coordinator, text, parse_mode=ParseMode.HTML)
+        if not recipients:
+            log.error("followup_overdue_no_coordinator followup=%s", claim.id)
+            return
+        reached, transient = 0, False
+        for coordinator in recipients:  # one unreachable coordinator must not silence the rest
+            try:
+                await self.bot.send_message(coordinator, text, parse_mode=ParseMode.HTML)
+                reached += 1
+            except (Forbidden, BadRequest):
+                log.warning(
+                    "followup_overdue_unreachable followup=%s coordinator=%s",
+                    claim.id,
+                    coordinator,
+                )
+            except TelegramError:
+                transient = True
+        if not reached and transient:
+            raise NetworkError("no coordinator reached yet")  # retried in a minute
 
 
 class _Claim:

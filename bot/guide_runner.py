@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, time
 
 from sqlmodel import Session
 from telegram import Update
@@ -47,6 +47,11 @@ class _Plan:
     raised: bool = False
 
 
+def quiet_window(svc: Services, tx: Session, person_id: int) -> tuple[time, time] | None:
+    """A person's quiet hours, or the programme's default ("off" means none)."""
+    return parse_quiet_hours(repos.quiet_hours_of(tx, person_id) or svc.settings.quiet_hours)
+
+
 def persist_intents(
     svc: Services,
     tx: Session,
@@ -70,10 +75,9 @@ def persist_intents(
             )
         elif isinstance(intent, ScheduleFollowUp) and session_id is not None:
             at = intent.at
-            if not intent.exact:
+            if not intent.exact:  # flows already did this; kept as a guard for other callers
                 tz = repos.timezone_of(tx, person_id, svc.settings.timezone)
-                quiet = repos.quiet_hours_of(tx, person_id) or svc.settings.quiet_hours
-                at = outside_quiet_hours(at, tz, parse_quiet_hours(quiet))
+                at = outside_quiet_hours(at, tz, quiet_window(svc, tx, person_id))
             row = repos.schedule_follow_up(tx, session_id, person_id, at, now, exact=intent.exact)
             assert row.id is not None
             armed.append((row.id, row.due_at))
@@ -128,7 +132,10 @@ class GuideRunner:
                 return self._without_session(tx, user_id, no_session, crisis, now)
             if row is not None:
                 state = GuideState.from_data(row.state)
-                step = guide.advance(state, make_event(state, now, tz))
+                event = make_event(state, now, tz)
+                if isinstance(event, guide.Pressed):
+                    event = replace(event, quiet=quiet_window(svc, tx, user_id))
+                step = guide.advance(state, event)
                 if step.state != state or any(_is_card(i) for i in step.intents):
                     repos.save_session(tx, row, step.state.to_data(), now)
             else:

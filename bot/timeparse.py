@@ -12,7 +12,7 @@ from dateparser.date import DateDataParser
 
 MAX_LENGTH = 64
 MORNING = time(9, 0)
-_CLOCK = re.compile(r"^(?:at )?(\d{1,2})(?::(\d\d))?$")
+_CLOCK = re.compile(r"^(?:at )?(\d{1,2})(?::(\d\d))?\s*(am|pm)?$")
 _TONIGHT = re.compile(r"^(?:tonight|this evening)(?: at)? (\d{1,2})(?::(\d\d))?(?: ?pm)?$")
 _HAS_CLOCK = re.compile(r"\d{1,2}:\d\d|\d ?(?:am|pm)\b|\bnoon\b|\bmidnight\b")
 _WORDS = {
@@ -40,30 +40,41 @@ def _next_clock(hour: int, minute: int, local_now: datetime, evening: bool = Fal
     raise ValueError("no such time")
 
 
-def parse_when(text: str, now: datetime, tz: str) -> datetime | None:
-    """The moment `text` names, relative to `now` in zone `tz`, as aware UTC, or None."""
-    text = " ".join(text.lower().split())
-    if not text or len(text) > MAX_LENGTH:
-        return None
-    zone = ZoneInfo(tz)
-    local_now = now.astimezone(zone)
-    try:
-        if m := _CLOCK.match(text):
-            return _next_clock(int(m[1]), int(m[2] or 0), local_now).astimezone(UTC)
-        if m := _TONIGHT.match(text):
-            return _next_clock(int(m[1]), int(m[2] or 0), local_now, True).astimezone(UTC)
-    except ValueError:
-        return None
-    if not re.search(r"[a-z]", text):
-        return None  # "-1", "42": not a time
+def _next_exact(hour: int, minute: int, local_now: datetime) -> datetime:
+    """The next time the clock shows exactly hour:minute (24-hour)."""
+    if minute > 59:
+        raise ValueError("no such time")
+    today = datetime.combine(local_now.date(), time(hour, minute), tzinfo=local_now.tzinfo)
+    if today > local_now:
+        return today
+    tomorrow = local_now.date() + timedelta(days=1)
+    return datetime.combine(tomorrow, time(hour, minute), tzinfo=local_now.tzinfo)
+
+
+def _clock_only(text: str, local_now: datetime) -> datetime:
+    """ "9am", "at 5", "tonight at 8": the next such moment. Raises LookupError if `text` is not
+    a bare clock time, ValueError if it is an impossible one."""
+    if m := _CLOCK.match(text):
+        hour, minute = int(m[1]), int(m[2] or 0)
+        if not m[3]:
+            return _next_clock(hour, minute, local_now)
+        if not 1 <= hour <= 12:
+            raise ValueError("no such time")
+        return _next_exact(hour % 12 + (12 if m[3] == "pm" else 0), minute, local_now)
+    if m := _TONIGHT.match(text):
+        return _next_clock(int(m[1]), int(m[2] or 0), local_now, True)
+    raise LookupError(text)
+
+
+def _with_dateparser(text: str, local_now: datetime) -> datetime | None:
     for phrase, replacement in _WORDS.items():
         text = re.sub(rf"\b{phrase}\b", replacement, text)
     parser = DateDataParser(
         languages=["en"],
         settings={
+            # Wall-clock time only; the zone and its DST rules are applied below, so "tomorrow 9am"
+            # is 9:00 on tomorrow's clock even when the offset changes overnight.
             "RELATIVE_BASE": local_now.replace(tzinfo=None),
-            "TIMEZONE": tz,
-            "RETURN_AS_TIMEZONE_AWARE": True,
             "PREFER_DATES_FROM": "future",
             "RETURN_TIME_AS_PERIOD": True,
         },
@@ -73,12 +84,30 @@ def parse_when(text: str, now: datetime, tz: str) -> datetime | None:
         data = parser.get_date_data(text)
     if data.date_obj is None:
         return None
-    at = data.date_obj.astimezone(zone)
+    at = data.date_obj.replace(tzinfo=local_now.tzinfo)
     if data.period != "time":
         if _HAS_CLOCK.search(text):
             return None  # a time was typed but not understood ("25:00"): don't guess
         if not re.search(r"\b(?:in \d+|\d+ (?:days?|weeks?) from)\b", text):
-            at = datetime.combine(at.date(), MORNING, tzinfo=zone)
+            at = datetime.combine(at.date(), MORNING, tzinfo=local_now.tzinfo)
     elif at <= local_now and not re.search(r"\b(?:today|yesterday|ago)\b", text):
-        at += timedelta(days=1)  # "9am" when it is already past nine means tomorrow
-    return at.astimezone(UTC)
+        at += timedelta(days=1)  # a time already past today means tomorrow
+    return at
+
+
+def parse_when(text: str, now: datetime, tz: str) -> datetime | None:
+    """The moment `text` names, relative to `now` in zone `tz`, as aware UTC, or None."""
+    text = " ".join(text.lower().split())
+    if not text or len(text) > MAX_LENGTH:
+        return None
+    local_now = now.astimezone(ZoneInfo(tz))
+    try:
+        return _clock_only(text, local_now).astimezone(UTC)
+    except ValueError:
+        return None
+    except LookupError:
+        pass
+    if not re.search(r"[a-z]", text):
+        return None  # "-1", "42": not a time
+    at = _with_dateparser(text, local_now)
+    return at.astimezone(UTC) if at is not None else None

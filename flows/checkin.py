@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from enum import StrEnum
 
+from flows.followup import outside_quiet_hours
 from flows.intents import (
     AlertCoordinators,
     Button,
@@ -93,8 +94,10 @@ def answer(choice: CheckInAnswer, now: datetime) -> tuple[Intent, ...]:
     return (recorded, Say(f"checkin.{choice}", buttons=buttons))
 
 
-def follow_on(action: FollowOn, now: datetime, tz: str) -> tuple[Intent, ...]:
-    """The intents for a follow-on choice."""
+def follow_on(
+    action: FollowOn, now: datetime, tz: str, quiet: tuple[time, time] | None = None
+) -> tuple[Intent, ...]:
+    """The intents for a follow-on choice; snoozes keep out of the quiet window."""
     if action is FollowOn.CLOSE:
         return (CloseCase(), Say("checkin.closed"))
     if action is FollowOn.AGAIN:
@@ -107,4 +110,5 @@ def follow_on(action: FollowOn, now: datetime, tz: str) -> tuple[Intent, ...]:
     if action is FollowOn.SNOOZE_TYPED:
         return (snoozed, OpenCase("type_time"))
     at = now + SNOOZE if action is FollowOn.SNOOZE_HOUR else preset_time(Preset.TOMORROW, now, tz)
+    at = outside_quiet_hours(at, tz, quiet)
     return (snoozed, ScheduleFollowUp(at, exact=False), Say("checkin.snoozed", {"at": at}))

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, time
 from enum import StrEnum
 from typing import Any
 
 from flows import asq
 from flows.asq import Answer, AsqResult
 from flows.crisis import RiskLevel
+from flows.followup import outside_quiet_hours
 from flows.intents import (
     AlertCoordinators,
     Button,
@@ -148,12 +149,13 @@ class Opened:
 
 @dataclass(frozen=True)
 class Pressed:
-    """The supporter pressed one of the live card's buttons."""
+    """The supporter pressed one of the live card's buttons; `quiet` is their quiet window."""
 
     action: Action
     arg: str
     now: datetime
     tz: str
+    quiet: tuple[time, time] | None = None
 
 
 @dataclass(frozen=True)
@@ -353,7 +355,9 @@ _HANDLERS: dict[Action, Callable[[GuideState, Pressed], Step]] = {
     Action.ANSWER: lambda s, e: _answered(s, Answer(e.arg)),
     Action.RESOURCES: _resources,
     Action.PLAN: lambda s, e: _show(replace(s, view=View.PLAN)),
-    Action.PRESET: lambda s, e: _scheduled(s, preset_time(Preset(e.arg), e.now, e.tz), False),
+    Action.PRESET: lambda s, e: _scheduled(
+        s, outside_quiet_hours(preset_time(Preset(e.arg), e.now, e.tz), e.tz, e.quiet), False
+    ),
     Action.TYPE_TIME: lambda s, e: _show(replace(s, view=View.TYPE_TIME)),
 }
 

@@ -309,12 +309,38 @@ def set_quiet_hours(tx: Session, person_id: int, quiet: str | None) -> None:
         tx.add(person)
 
 
+OPEN_FOLLOW_UP = (
+    Stage.PENDING,
+    Stage.CLAIMED,
+    Stage.SENT,
+    Stage.REMINDING,
+    Stage.REMINDED,
+    Stage.NOTIFYING,
+)
+
+
 def open_cases(tx: Session, person_id: int) -> Sequence[GuideSession]:
-    """A person's sessions that are not ended, newest first."""
+    """A person's open cases, newest first: sessions not ended, and finished sessions whose
+    check-in is still to come or unanswered."""
+    waiting = select(FollowUp.session_id).where(col(FollowUp.status).in_(OPEN_FOLLOW_UP))
     query = select(GuideSession).where(
-        GuideSession.person_id == person_id, GuideSession.status != "ended"
+        GuideSession.person_id == person_id,
+        or_(col(GuideSession.status) != "ended", col(GuideSession.id).in_(waiting)),
     )
     return tx.exec(query.order_by(col(GuideSession.id).desc())).all()
+
+
+def cancel_follow_ups(tx: Session, session_id: int) -> int:
+    """A closed case gets no more pings, reminders or notices."""
+    rows = tx.exec(
+        select(FollowUp).where(
+            FollowUp.session_id == session_id, col(FollowUp.status).in_(OPEN_FOLLOW_UP)
+        )
+    ).all()
+    for row in rows:
+        row.status, row.next_action_at = Stage.CANCELLED, None
+        tx.add(row)
+    return len(rows)
 
 
 def next_check_in(tx: Session, session_id: int) -> datetime | None:

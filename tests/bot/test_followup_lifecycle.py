@@ -14,7 +14,8 @@ from bot.followups import TRIGGER
 from flows.followup import Stage
 from storage import repos
 from storage.models import FollowUp
-from tests.auxil.harness import COORDINATOR, SUPPORTER, Harness, start_harness
+from tests.auxil.clock import FakeClock
+from tests.auxil.harness import COORDINATOR, SUPPORTER, Harness, settings_for, start_harness
 
 NY = ZoneInfo("America/New_York")
 TO_PLAN = ("Next ▶", "Next ▶", "Next ▶", "Continue without it", "Next ▶", "📅 Plan a check-in")
@@ -166,12 +167,14 @@ async def test_cases_lists_open_cases_and_lets_the_supporter_resume_plan_or_clos
     listing = bot.texts(await bot.sim.send(SUPPORTER, "/cases"))[0]
     assert "intern on nights" in listing
     assert "Step 1" in listing
-    assert "peer from surgery" not in listing  # finished sessions are not open cases
+    assert "peer from surgery · Step 5 · Follow up · finished" in listing  # its check-in waits
     buttons = bot.sim.buttons(SUPPORTER)
     assert any(b.startswith("▶ #") for b in buttons)
-    close = next(b for b in buttons if b.startswith("✅ Close"))
-    await bot.sim.press(SUPPORTER, close)
-    assert "No open cases" in bot.texts(await bot.sim.send(SUPPORTER, "/cases"))[0]
+    for _ in range(2):
+        close = next(b for b in bot.sim.buttons(SUPPORTER) if b.startswith("✅ Close"))
+        await bot.sim.press(SUPPORTER, close)
+        await bot.sim.send(SUPPORTER, "/cases")
+    assert "No open cases" in bot.sim.last_text(SUPPORTER)
 
 
 async def test_a_case_can_be_resumed_from_cases_while_another_is_live(bot: Harness) -> None:
@@ -258,3 +261,49 @@ async def test_a_replica_leaves_alone_a_claim_another_replica_is_still_sending(
         await twin.svc.followups.fire_due()
     assert [m for m in twin.api.chat(SUPPORTER) if "Time to check in" in m["text"]] == []
     assert rows(twin)[-1].status == "claimed"
+
+
+async def test_one_blocked_coordinator_does_not_stop_the_overdue_notice(
+    database_url: str, clock: FakeClock
+) -> None:
+    from bot.fake_api import ApiError
+
+    bot = await start_harness(
+        settings_for(database_url, coordinator_ids=frozenset({1, 11})), clock
+    )
+
+    def blocked(method: str, params: dict[str, object]) -> None:
+        if int(str(params.get("chat_id", 0))) == 1:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+
+    await due(bot)
+    bot.api.fault = blocked
+    await tick(bot, hours=12)
+    await tick(bot, hours=24)
+    assert rows(bot)[-1].status == "overdue"
+    assert "No alarm" in bot.sim.last_text(11)
+
+
+async def test_closing_a_case_stops_its_check_ins_and_finished_cases_with_one_stay_listed(
+    bot: Harness,
+) -> None:
+    await planned(bot)
+    await bot.sim.press(SUPPORTER, "Finish session")
+    listing = bot.texts(await bot.sim.send(SUPPORTER, "/cases"))[0]
+    assert "next check-in" in listing
+    assert "none planned" not in listing
+    close = next(b for b in bot.sim.buttons(SUPPORTER) if b.startswith("✅ Close"))
+    await bot.sim.press(SUPPORTER, close)
+    assert rows(bot)[-1].status == "cancelled"
+    await tick(bot, days=2)
+    assert [m for m in bot.api.chat(SUPPORTER) if "Time to check in" in m["text"]] == []
+
+
+async def test_a_preset_shows_the_time_it_was_actually_moved_to(bot: Harness) -> None:
+    await bot.enrol(SUPPORTER)
+    await bot.sim.send(SUPPORTER, "/quiet 12:00-20:00")
+    await bot.guide_to(SUPPORTER, *TO_PLAN, "This evening")
+    card = bot.sim.last_text(SUPPORTER)
+    due_local = rows(bot)[-1].due_at.astimezone(NY)
+    assert f"{due_local:%H:%M}" == "20:00"
+    assert "at 20:00" in card

@@ -51,3 +51,27 @@ def test_unreadable_or_impossible_times_are_refused(text: str) -> None:
 def test_the_same_words_mean_different_instants_in_different_zones() -> None:
     assert parse_when("tomorrow 9am", NOW, NY) != parse_when("tomorrow 9am", NOW, "Europe/London")
     assert local("tomorrow 9am", "Europe/London") == "Tue 03 09:00"
+
+
+@pytest.mark.parametrize(
+    ("now", "text", "expected"),
+    [
+        (datetime(2026, 3, 7, 17, 0, tzinfo=UTC), "tomorrow 9am", "Sun 08 09:00"),  # spring fwd
+        (datetime(2026, 10, 31, 16, 0, tzinfo=UTC), "tomorrow 9am", "Sun 01 09:00"),  # fall back
+        (datetime(2026, 3, 7, 17, 0, tzinfo=UTC), "tomorrow 18:00", "Sun 08 18:00"),
+    ],
+)
+def test_typed_times_keep_the_wall_clock_across_daylight_saving(
+    now: datetime, text: str, expected: str
+) -> None:
+    at = parse_when(text, now, NY)
+    assert at is not None
+    assert f"{at.astimezone(ZoneInfo(NY)):%a %d %H:%M}" == expected
+
+
+def test_a_clock_time_at_the_end_of_a_month_is_the_next_one() -> None:
+    evening = datetime(2026, 10, 31, 23, 0, tzinfo=UTC)  # 19:00 in New York
+    at = parse_when("9am", evening, NY)
+    assert at is not None
+    assert f"{at.astimezone(ZoneInfo(NY)):%d %b %H:%M}" == "01 Nov 09:00"
+    assert parse_when("13pm", evening, NY) is None
