@@ -31,8 +31,8 @@ log = logging.getLogger(__name__)
 
 TRIGGER = "followups:next"
 STALE_CLAIM = timedelta(minutes=2)  # a batch takes seconds; an older claim's sender has died
-BATCH = 1000
-PARALLEL = 200
+BATCH = 500
+PARALLEL = 100
 
 
 class FollowUps:
