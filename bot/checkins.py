@@ -17,7 +17,14 @@ from bot.guide_runner import persist_intents, quiet_window
 from bot.render import Outgoing, format_time
 from bot.services import Services
 from flows import checkin, guide
-from flows.checkin import AFTER_ANSWER, ANSWERS, SNOOZES, CheckInAnswer, FollowOn
+from flows.checkin import (
+    AFTER_ANSWER,
+    ANSWERS,
+    SNOOZES,
+    TOPIC_ACTIONS,
+    CheckInAnswer,
+    FollowOn,
+)
 from flows.followup import ANSWERABLE, Stage
 from flows.guide import GuideState
 from flows.intents import (
@@ -39,7 +46,8 @@ def allowed(action: str, stage: Stage) -> bool:
     choices once answered."""
     if action in ANSWERS or action in SNOOZES:
         return stage in ANSWERABLE
-    return action in AFTER_ANSWER and stage is Stage.ANSWERED
+    known = action in AFTER_ANSWER or action in TOPIC_ACTIONS
+    return known and stage is Stage.ANSWERED
 
 
 def intents_for(
@@ -48,6 +56,8 @@ def intents_for(
     """The flow's answer to one check-in button."""
     if action in ANSWERS:
         return checkin.answer(CheckInAnswer(action), now)
+    if action in TOPIC_ACTIONS:
+        return checkin.topic_resources(action)
     return checkin.follow_on(FollowOn(action), now, tz, quiet)
 
 
@@ -98,7 +108,11 @@ class CheckIns:
         tz: str,
     ) -> tuple[str | None, list[Outgoing], list[tuple[int, datetime]], bool]:
         row = repos.get_follow_up(tx, press.follow_up_id, lock=True)
-        known = press.answer in ANSWERS or press.answer in set(FollowOn)
+        known = (
+            press.answer in ANSWERS
+            or press.answer in set(FollowOn)
+            or (press.answer in TOPIC_ACTIONS)
+        )
         if row is None or row.person_id != user_id or not known:
             return "button.stale", [], [], False
         if not allowed(press.answer, Stage(row.status)):

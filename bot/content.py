@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,7 +13,7 @@ import yaml
 
 from flows import asq, checkin, guide, intake
 from flows.alerts import EventKind
-from flows.checkin import CheckInAnswer
+from flows.checkin import TOPICS, CheckInAnswer
 from flows.followup import LabelProblem
 from flows.guide import STAGES, Status, View
 from flows.intents import Say, Urgency
@@ -192,6 +192,7 @@ class Catalog:
     messages: Mapping[str, str]
     steps: Mapping[str, StepText]
     resources: tuple[Resource, ...]
+    topic_resources: Mapping[str, tuple[Resource, ...]] = field(default_factory=dict)
 
     def text(self, key: str, **params: object) -> str:
         """The message for `key` with its placeholders filled."""
@@ -215,23 +216,37 @@ def _steps(raw: Mapping[str, Any]) -> dict[str, StepText]:
     }
 
 
+def _topics(paths: Iterable[Path]) -> dict[str, tuple[Resource, ...]]:
+    found: dict[str, tuple[Resource, ...]] = {}
+    for path in paths:
+        for topic, entries in (_read(path).get("topics") or {}).items():
+            found[str(topic)] = _entries(path, entries)
+    return found
+
+
 def _resources(paths: Iterable[Path]) -> tuple[Resource, ...]:
     found: list[Resource] = []
     for path in paths:
-        for number, entry in enumerate(_read(path).get("entries", ()), 1):
-            try:
-                found.append(
-                    Resource(
-                        str(entry["id"]),
-                        str(entry["name"]),
-                        str(entry["detail"]),
-                        tuple(entry["targets"]),
-                    )
+        found += _entries(path, _read(path).get("entries", ()))
+    return tuple(found)
+
+
+def _entries(path: Path, entries: Iterable[Any]) -> tuple[Resource, ...]:
+    found: list[Resource] = []
+    for number, entry in enumerate(entries, 1):
+        try:
+            found.append(
+                Resource(
+                    str(entry.get("id", entry["name"])),
+                    str(entry["name"]),
+                    str(entry["detail"]),
+                    tuple(entry["targets"]),
                 )
-            except (KeyError, TypeError):
-                raise ContentError(
-                    f"{path.name}: entry {number} needs id, name, detail and targets"
-                ) from None
+            )
+        except (KeyError, TypeError, AttributeError):
+            raise ContentError(
+                f"{path.name}: entry {number} needs a name, detail and targets"
+            ) from None
     return tuple(found)
 
 
@@ -242,6 +257,7 @@ def load_catalog(
     messages = dict(_read(CONTENT / language / "messages.yaml"))
     steps = _steps(_read(CONTENT / language / "guide.yaml")["steps"])
     resource_files = [CONTENT / "resources" / f"{region}.yaml"]
+    topic_files = [CONTENT / "resources" / "topics.yaml"]
     if override is not None:
         extra = override / language / "messages.yaml"
         if extra.exists():
@@ -256,8 +272,10 @@ def load_catalog(
         extra_steps = override / language / "guide.yaml"
         if extra_steps.exists():
             steps.update(_steps(_read(extra_steps)["steps"]))
-        resource_files += sorted((override / "resources").glob("*.yaml"))
-    catalog = Catalog(messages, steps, _resources(resource_files))
+        extra_files = sorted((override / "resources").glob("*.yaml"))
+        topic_files += [f for f in extra_files if f.name == "topics.yaml"]
+        resource_files += [f for f in extra_files if f.name != "topics.yaml"]
+    catalog = Catalog(messages, steps, _resources(resource_files), _topics(topic_files))
     problems = validate(catalog)
     if problems:
         raise ContentError("content problems: " + "; ".join(problems))
@@ -288,7 +306,10 @@ def validate(catalog: Catalog) -> list[str]:
             problems.append(f"step {stage.value!r}: every tip must be plain text (quote a ': ')")
     if not catalog.resources:
         problems.append("no crisis resources")
-    for res in catalog.resources:
+    problems += [
+        f"no resources for topic {t!r}" for t in TOPICS if not catalog.topic_resources.get(t)
+    ]
+    for res in (*catalog.resources, *(r for rs in catalog.topic_resources.values() for r in rs)):
         if not res.targets or not all(t.startswith(SCHEMES) and len(t) > 6 for t in res.targets):
             problems.append(f"resource {res.id!r} needs tel:, sms: or https: targets")
     return problems

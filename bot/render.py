@@ -12,7 +12,16 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.content import Catalog
 from flows.guide import STAGES
-from flows.intents import Button, Intent, Keyboard, Say, ShowResources, ShowStep, Urgency
+from flows.intents import (
+    Button,
+    Intent,
+    Keyboard,
+    Say,
+    ShowResources,
+    ShowStep,
+    ShowTopicResources,
+    Urgency,
+)
 
 DataFor = Callable[[Button], str]
 
@@ -106,6 +115,19 @@ class Renderer:
             buttons += [[InlineKeyboardButton(res.name, url=link)] for link in res.links]
         return Outgoing("\n".join(lines), InlineKeyboardMarkup(buttons) if buttons else None)
 
+    def topic_resources(self, topic: str) -> Outgoing:
+        """The resources for one topic; https targets become link buttons."""
+        lines = [self.text("resources.topic_header", topic=self.text(f"btn.topic.{topic}"))]
+        buttons = []
+        for res in self.catalog.topic_resources.get(topic, ()):
+            lines.append(
+                self.text(
+                    "resources.entry", name=html.escape(res.name), detail=html.escape(res.detail)
+                )
+            )
+            buttons += [[InlineKeyboardButton(res.name, url=link)] for link in res.links]
+        return Outgoing("\n".join(lines), InlineKeyboardMarkup(buttons) if buttons else None)
+
     def render(self, intent: Intent, data_for: DataFor, tz: str) -> Outgoing | None:
         """The message for a message intent; None for intents that send nothing."""
         if isinstance(intent, ShowStep):
@@ -114,4 +136,6 @@ class Renderer:
             return self.say(intent, data_for, tz)
         if isinstance(intent, ShowResources):
             return self.resources(intent.level)
+        if isinstance(intent, ShowTopicResources):
+            return self.topic_resources(intent.topic)
         return None

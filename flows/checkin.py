@@ -16,6 +16,7 @@ from flows.intents import (
     Say,
     ScheduleFollowUp,
     ShowResources,
+    ShowTopicResources,
     Urgency,
 )
 from flows.schedule import Preset, preset_time
@@ -44,6 +45,10 @@ class FollowOn(StrEnum):
     SNOOZE_TOMORROW = "snooze_tmrw"
     SNOOZE_TYPED = "snooze_typed"
 
+
+TOPICS = ("exams", "clinical_event", "burnout", "personal", "mistreatment", "substance")
+"""Topics with their own resources (content: resources/topics.yaml)."""
+TOPIC_ACTIONS = {f"t_{topic[:10]}": topic for topic in TOPICS}
 
 ANSWERS = frozenset(CheckInAnswer)
 AFTER_ANSWER = frozenset({FollowOn.CLOSE, FollowOn.AGAIN, FollowOn.CHECK, FollowOn.RESOURCES})
@@ -94,6 +99,11 @@ def answer(choice: CheckInAnswer, now: datetime) -> tuple[Intent, ...]:
     return (recorded, Say(f"checkin.{choice}", buttons=buttons))
 
 
+def topic_resources(code: str) -> tuple[Intent, ...]:
+    """Resources for the topic the supporter picked."""
+    return (ShowTopicResources(TOPIC_ACTIONS[code]),)
+
+
 def follow_on(
     action: FollowOn, now: datetime, tz: str, quiet: tuple[time, time] | None = None
 ) -> tuple[Intent, ...]:
@@ -105,7 +115,14 @@ def follow_on(
     if action is FollowOn.CHECK:
         return (OpenCase("asq"),)
     if action is FollowOn.RESOURCES:
-        return (ShowResources(Urgency.NON_ACUTE),)
+        return (
+            Say(
+                "checkin.topics",
+                buttons=tuple(
+                    (Button(f"btn.topic.{topic}", code),) for code, topic in TOPIC_ACTIONS.items()
+                ),
+            ),
+        )
     snoozed = RecordOutcome(CheckInAnswer.SNOOZE)
     if action is FollowOn.SNOOZE_TYPED:
         return (snoozed, OpenCase("type_time"))

@@ -90,8 +90,10 @@ def outside_quiet_hours(at: datetime, tz: str, quiet: tuple[time, time] | None) 
     return datetime.combine(day, end, tzinfo=zone).astimezone(at.tzinfo)
 
 
-_NAME = re.compile(r"(?i:\b(?:dr|doctor|prof|professor|mr|mrs)\.?\s+[a-z]+)"
-                   r"|\b[A-Z][a-z]+\s+[A-Z][a-z]{2,}\b")
+_NAME = re.compile(
+    r"(?i:\b(?:dr|doctor|prof|professor|mr|mrs)\.?\s+[a-z]+)"
+    r"|\b[A-Z][a-z]+\s+[A-Z][a-z]{2,}\b"
+)
 
 
 class LabelProblem(StrEnum):

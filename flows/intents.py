@@ -59,6 +59,13 @@ class ShowResources:
 
 
 @dataclass(frozen=True)
+class ShowTopicResources:
+    """Show the resources for one topic (exams, burnout, substance use…)."""
+
+    topic: str
+
+
+@dataclass(frozen=True)
 class AlertCoordinators:
     """Raise a coordinator alert for the current case; `trigger` names the rule, never text."""
 
@@ -102,4 +109,5 @@ Intent = (
     | RecordOutcome
     | OpenCase
     | CloseCase
+    | ShowTopicResources
 )

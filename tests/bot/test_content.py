@@ -117,7 +117,7 @@ def test_a_resource_without_its_fields_is_reported_clearly(tmp_path: Path) -> No
     (tmp_path / "resources" / "bad.yaml").write_text(
         "entries:\n  - {id: x, name: X}\n", encoding="utf-8"
     )
-    with pytest.raises(ContentError, match="needs id, name, detail and targets"):
+    with pytest.raises(ContentError, match="needs a name, detail and targets"):
         load_catalog(override=tmp_path)
 
 
@@ -135,3 +135,16 @@ def test_tips_are_escaped_for_telegram_html() -> None:
     assert isinstance(card, ShowStep)
     rendered = Renderer(replace(catalog, steps=steps)).step(card, lambda b: "x")
     assert "Use &lt;b&gt; &amp; ask" in rendered.text
+
+
+def test_every_topic_has_resources_and_a_programme_can_replace_them(tmp_path: Path) -> None:
+    assert set(load_catalog().topic_resources) >= {"exams", "burnout", "substance"}
+    (tmp_path / "resources").mkdir()
+    (tmp_path / "resources" / "topics.yaml").write_text(
+        "topics:\n  exams:\n    - {name: Campus tutoring, detail: room 101, "
+        "targets: ['tel:5550101']}\n",
+        encoding="utf-8",
+    )
+    catalog = load_catalog(override=tmp_path)
+    assert [r.name for r in catalog.topic_resources["exams"]] == ["Campus tutoring"]
+    assert catalog.topic_resources["burnout"]  # other topics keep the shipped entries

@@ -307,3 +307,15 @@ async def test_a_preset_shows_the_time_it_was_actually_moved_to(bot: Harness) ->
     due_local = rows(bot)[-1].due_at.astimezone(NY)
     assert f"{due_local:%H:%M}" == "20:00"
     assert "at 20:00" in card
+
+
+async def test_still_struggling_offers_resources_by_topic(bot: Harness) -> None:
+    await due(bot)
+    await bot.sim.press(SUPPORTER, "😔 Still struggling")
+    await bot.sim.press(SUPPORTER, "Resources")
+    assert "What is it mostly about?" in bot.sim.last_text(SUPPORTER)
+    await bot.sim.press(SUPPORTER, "Substance use")
+    text = bot.sim.last_text(SUPPORTER)
+    assert "Resources: Substance use" in text
+    assert "Physician Health Program" in text
+    assert "1-800-662-4357" in text
