@@ -103,6 +103,18 @@ ALERT_KEYS = [
     "crisis.offer_check",
 ]
 CASE_KEYS = [
+    "profile.summary",
+    "profile.unset",
+    "profile.available",
+    "profile.away",
+    "profile.available_set",
+    "profile.away_set",
+    "btn.profile.stage",
+    "btn.profile.department",
+    "btn.profile.topics",
+    "btn.profile.languages",
+    "btn.profile.max_cases",
+    "btn.profile.done",
     "cases.none",
     "cases.header",
     "cases.line",

@@ -24,6 +24,7 @@ from bot.alerts import on_alert_button
 from bot.callbacks import AlertButton, CaseButton, CheckInButton, GuideButton, parse
 from bot.checkins import CheckIns, case_list, on_case_button
 from bot.guide_runner import runner
+from bot.profiles import on_availability, on_profile, on_profile_button
 from bot.services import Services, services
 from flows import guide
 from flows.crisis import RiskLevel, assess_text
@@ -243,6 +244,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     assert query is not None
     svc = services(context)
+    if await on_profile_button(update, context):
+        return
     press = parse(query.data)
     if isinstance(press, GuideButton):
         await runner(context).run(
@@ -390,6 +393,9 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         "cases": on_cases,
         "label": on_label,
         "quiet": on_quiet,
+        "profile": on_profile,
+        "available": on_availability,
+        "away": on_availability,
     }
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback, filters=private))

@@ -45,6 +45,18 @@ class Person(SQLModel, table=True):
     display_name: str | None = Field(default=None, max_length=64)
     on_duty: bool = True
     quiet_hours: str | None = Field(default=None, max_length=11)
+    stage: str | None = Field(default=None, max_length=16)
+    department: str | None = Field(default=None, max_length=24)
+    topics: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
+    languages: list[str] = Field(
+        default_factory=lambda: ["en"],
+        sa_column=Column(JSON, nullable=False, server_default='["en"]'),
+    )
+    max_cases: int = 3
+    available: bool = True
+    last_assigned_at: datetime | None = _time(default=None)
     enrolled_at: datetime | None = _time(default=None)
     created_at: datetime = _time()
 

@@ -61,7 +61,9 @@ def ensure_staff(
     """A coordinator's row (created on first use) with their current display name."""
     person = tx.get(Person, person_id)
     if person is None:
-        person = Person(id=person_id, role=role, created_at=now, enrolled_at=now)
+        person = Person(
+            id=person_id, role=role, created_at=now, enrolled_at=now, topics=[], languages=["en"]
+        )
         tx.add(person)
     if name:
         person.display_name = name[:64]
