@@ -17,6 +17,7 @@ from bot.handlers import create_invite
 from bot.services import Services
 from bot.settings import Settings
 from bot.simulator import Simulator
+from storage import repos
 from storage.db import upgrade
 
 DEMO_DATABASE_URL = "sqlite:///data/demo.sqlite3"
@@ -110,7 +111,9 @@ async def run_demo(
     await start_services(app)
     screen = Screen(out)
     api.screen = screen
-    sim = Simulator(app, api, strict=False, first_update_id=_first_update_id(app))
+    sim = Simulator(
+        app, api, strict=False, first_update_id=_first_update_id(app.bot_data["services"])
+    )
     try:
         out(INTRO)
         await _enrol_supporter(app.bot_data["services"], sim)
@@ -131,15 +134,9 @@ def log_to_file() -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def _first_update_id(app: Any) -> int:
-    from sqlmodel import func, select
-
-    from storage.models import ProcessedUpdate
-
-    svc: Services = app.bot_data["services"]
+def _first_update_id(svc: Services) -> int:
     with svc.db.transaction() as tx:
-        last = tx.exec(select(func.max(ProcessedUpdate.update_id))).one()
-    return int(last or 0) + 1
+        return repos.next_update_id(tx)
 
 
 async def _enrol_supporter(svc: Services, sim: Simulator) -> None:

@@ -31,6 +31,12 @@ def prune_updates(tx: Session, before: datetime) -> int:
     return len(old)
 
 
+def next_update_id(tx: Session) -> int:
+    """One past the newest applied update id (a driver of simulated updates starts here)."""
+    last = tx.exec(select(func.max(ProcessedUpdate.update_id))).one()
+    return int(last or 0) + 1
+
+
 def get_person(tx: Session, person_id: int) -> Person | None:
     """The person with this Telegram id, if they have been seen."""
     return tx.get(Person, person_id)

@@ -6,15 +6,13 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlmodel import func, select
-
 from bot.app import App, build_application, start_services, stop_services
 from bot.fake_api import Call, FakeBotApi
 from bot.handlers import create_invite
 from bot.services import Services
 from bot.settings import Settings
 from bot.simulator import Simulator
-from storage.models import ProcessedUpdate
+from storage import repos
 from tests.auxil.clock import FakeClock
 
 COORDINATOR, SUPPORTER, OTHER_SUPPORTER, VISITOR = 1, 2, 4, 3
@@ -83,8 +81,8 @@ async def start_harness(settings: Settings, clock: FakeClock, **api_options: Any
     await start_services(app)
     svc: Services = app.bot_data["services"]
     with svc.db.transaction() as tx:
-        last = tx.exec(select(func.max(ProcessedUpdate.update_id))).one()
-    sim = Simulator(app, api, first_update_id=int(last or 0) + 1)
+        first = repos.next_update_id(tx)
+    sim = Simulator(app, api, first_update_id=first)
     harness = Harness(settings, clock, app, api, sim)
     RUNNING.append(harness)
     return harness

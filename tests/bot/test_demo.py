@@ -22,8 +22,21 @@ def scripted(lines: list[str]) -> tuple[Callable[[str], str], list[str]]:
     return read, out
 
 
+async def demo(tmp_path: Path, lines: list[str]) -> str:
+    """Run the demo on a database in tmp_path with scripted input; everything it printed."""
+    read, out = scripted(lines)
+    await run_demo(
+        load_settings({}),
+        database_url=f"sqlite:///{tmp_path / 'demo.db'}",
+        read=read,
+        out=out.append,
+    )
+    return "\n".join(out)
+
+
 async def test_a_guided_session_in_the_demo_reaches_the_acute_result(tmp_path: Path) -> None:
-    read, out = scripted(
+    text = await demo(
+        tmp_path,
         [
             "/guide",
             "1",
@@ -42,15 +55,8 @@ async def test_a_guided_session_in_the_demo_reaches_the_acute_result(tmp_path: P
             ":as coordinator",
             "/invite",
             ":quit",
-        ]
+        ],
     )
-    await run_demo(
-        load_settings({}),
-        database_url=f"sqlite:///{tmp_path / 'demo.db'}",
-        read=read,
-        out=out.append,
-    )
-    text = "\n".join(out)
     assert "Step 3 of 5 · Safety check — question 1 of 4" in text
     assert text.index("Act now") < text.index("positive — immediate risk")
     assert "Step 5 of 5 · Check-in planned" in text
@@ -59,23 +65,13 @@ async def test_a_guided_session_in_the_demo_reaches_the_acute_result(tmp_path: P
 
 
 async def test_the_demo_remembers_the_session_between_runs(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'demo.db'}"
-    read, out = scripted(["/guide", "1"])
-    await run_demo(load_settings({}), database_url=url, read=read, out=out.append)
-    read, out = scripted(["/guide"])
-    await run_demo(load_settings({}), database_url=url, read=read, out=out.append)
-    assert "Welcome back" in "\n".join(out)
-    assert "Step 2 of 5" in "\n".join(out)
+    await demo(tmp_path, ["/guide", "1"])
+    text = await demo(tmp_path, ["/guide"])
+    assert "Welcome back" in text
+    assert "Step 2 of 5" in text
 
 
 async def test_numbers_only_press_buttons_that_are_still_on_screen(tmp_path: Path) -> None:
-    read, out = scripted(["/guide", "4", "1", ":quit"])  # pause, then press an old number
-    await run_demo(
-        load_settings({}),
-        database_url=f"sqlite:///{tmp_path / 'demo.db'}",
-        read=read,
-        out=out.append,
-    )
-    text = "\n".join(out)
+    text = await demo(tmp_path, ["/guide", "4", "1", ":quit"])  # pause, then an old number
     assert "Paused" in text
     assert "(no button 1 here; the newest message has 0)" in text
