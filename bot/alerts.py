@@ -40,6 +40,13 @@ log = logging.getLogger(__name__)
 RECENT = timedelta(days=7)
 STALE_CLAIM = timedelta(minutes=2)  # a send takes seconds; an older claim's sender has died
 IDLE_WAIT = 1.0
+# Alerts about a request's progress, not a crisis: nobody is told to call an emergency line.
+ROUTINE_TRIGGERS = frozenset({"request_unassigned", "request_sla"})
+
+
+def about_requester(alert: Alert) -> bool:
+    """An alert raised for a requester (intake, waiting), not for a supporter's case."""
+    return alert.request_id is not None and alert.session_id is None
 
 
 def retry_seconds(exc: RetryAfter) -> float:
@@ -79,6 +86,7 @@ class AlertDesk:
         session_id: int | None,
         level: str,
         trigger: str,
+        request_id: int | None = None,
     ) -> Alert:
         """Write an alert and its first messages in the caller's transaction (the outbox)."""
         now = self.clock.now()
@@ -90,6 +98,7 @@ class AlertDesk:
             trigger=trigger,
             now=now,
             escalate_at=now + self.policy.ack_timeout(level),
+            request_id=request_id,
         )
         assert alert.id is not None
         recipients = self.policy.recipients(1, repo.off_duty(tx, self.policy.coordinators))
@@ -113,6 +122,9 @@ class AlertDesk:
         now = self.clock.now()
         alert.supporter_warned = True
         tx.add(alert)
+        if alert.trigger in ROUTINE_TRIGGERS or not alert.person_id:
+            log.error("alert_unreachable alert=%s routine=true", alert.id)
+            return
         repo.enqueue(tx, alert.id, alert.person_id, MessageKind.UNREACHABLE, now)
         repo.add_event(tx, alert.id, EventKind.UNREACHABLE, now)
         log.error("alert_unreachable alert=%s", alert.id)
@@ -338,15 +350,23 @@ class AlertDesk:
         if repeat:
             parts.append(self.renderer.text("alert.repeat", id=alert.id))
         parts.append(self.renderer.text(f"alert.title.{alert.level}", id=alert.id))
-        parts.append(
-            self.renderer.text(
+        if about_requester(alert):
+            body = self.renderer.text(
+                "alert.body_request",
+                request=alert.request_id,
+                trigger=self.trigger_text(alert.trigger),
+            )
+        else:
+            body = self.renderer.text(
                 "alert.body",
                 case=alert.session_id or "—",
                 trigger=self.trigger_text(alert.trigger),
                 supporter=self._name(tx, alert.person_id),
                 supporter_id=alert.person_id,
             )
-        )
+            if alert.request_id is not None:
+                body += "\n" + self.renderer.text("alert.from_request", request=alert.request_id)
+        parts.append(body)
         if alert.status == AlertStatus.ACKNOWLEDGED:
             parts.append(self.renderer.text("alert.acked_by", name=self._name(tx, alert.acked_by)))
         parts.append("\n".join(self.timeline(tx, alert)))
@@ -363,18 +383,18 @@ class AlertDesk:
         if message.kind == MessageKind.ALERT:
             markup = None
             if alert.status == AlertStatus.OPEN:
-                markup = InlineKeyboardMarkup(
-                    [
-                        [
-                            InlineKeyboardButton(
-                                text("btn.alert.ack"), callback_data=alert_data(alert.id, "ack")
-                            ),
-                            InlineKeyboardButton(
-                                text("btn.alert.call"), callback_data=alert_data(alert.id, "call")
-                            ),
-                        ]
-                    ]
-                )
+                row = [
+                    InlineKeyboardButton(
+                        text("btn.alert.ack"), callback_data=alert_data(alert.id, "ack")
+                    )
+                ]
+                if not about_requester(alert):  # requesters stay anonymous: /assign instead
+                    row.append(
+                        InlineKeyboardButton(
+                            text("btn.alert.call"), callback_data=alert_data(alert.id, "call")
+                        )
+                    )
+                markup = InlineKeyboardMarkup([row])
             return self.alert_text(tx, alert, repeat=message.repeat), markup
         if message.kind == MessageKind.CLOSE:
             return self.alert_text(tx, alert), None
@@ -382,7 +402,8 @@ class AlertDesk:
             return text("alert.ack_notice", name=self._name(tx, alert.acked_by)), None
         if message.kind == MessageKind.BLOCKED_NOTICE:
             return text("alert.blocked_notice", id=alert.id), None
-        return text("alert.unreachable", number=html.escape(self.settings.emergency_number)), None
+        key = "alert.unreachable_requester" if about_requester(alert) else "alert.unreachable"
+        return text(key, number=html.escape(self.settings.emergency_number)), None
 
     # ---- coordinator actions ----
 
@@ -416,7 +437,8 @@ class AlertDesk:
                 elif message.status == Delivery.PENDING:
                     message.status = "cancelled"
                     tx.add(message)
-            repo.enqueue(tx, alert_id, alert.person_id, MessageKind.ACK_NOTICE, now)
+            if alert.person_id:  # 0 once a requester asked to be forgotten
+                repo.enqueue(tx, alert_id, alert.person_id, MessageKind.ACK_NOTICE, now)
         log.info("alert_acknowledged alert=%s by=%s", alert_id, coordinator_id)
         self._wake.set()
         return "alert.acked_toast"
@@ -452,7 +474,7 @@ class AlertDesk:
         """For "call the supporter": the supporter's id and the two messages to send."""
         with self.db.transaction() as tx:
             alert = repo.get_alert(tx, alert_id)
-            if alert is None:
+            if alert is None or about_requester(alert):
                 return None
             supporter = self._name(tx, alert.person_id)
             coordinator = self._name(tx, coordinator_id)

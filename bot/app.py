@@ -21,6 +21,7 @@ from bot.content import load_catalog
 from bot.followups import FollowUps
 from bot.processor import PerUserUpdateProcessor
 from bot.render import Renderer
+from bot.requests import RequestDesk
 from bot.services import Services, TimeParser
 from bot.settings import Settings
 from bot.timeparse import parse_when
@@ -34,7 +35,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 UPDATE_MEMORY = timedelta(days=7)
 OFFLINE_TOKEN = "0:offline-demo-token"
-COMMANDS = ("guide", "status", "cancel", "help")
+COMMANDS = ("request", "guide", "status", "end", "cancel", "help")
 
 App = Application[Any, Any, Any, Any, Any, Any]
 
@@ -72,7 +73,10 @@ def build_application(
     desk = AlertDesk(db, clock, renderer, settings)
     followups = FollowUps(db, scheduler, clock, renderer, settings, desk.policy)
     followups.start_paused = scheduler_paused
-    app.bot_data["services"] = Services(settings, db, renderer, clock, parse_time, followups, desk)
+    requests = RequestDesk(db, clock, renderer, settings, desk, followups)
+    app.bot_data["services"] = Services(
+        settings, db, renderer, clock, parse_time, followups, desk, requests
+    )
     handlers.register(app)
     return app
 
@@ -94,18 +98,22 @@ async def start_services(app: App) -> None:
     svc.followups.scheduler.start(paused=svc.followups.start_paused)
     svc.followups.reconcile()
     svc.alerts.bot = app.bot
+    svc.requests.bot = app.bot
     svc.alerts.recover()
     if not svc.followups.start_paused:
         # Background delivery: retries, escalation, and anything pending from before a restart.
         app.bot_data["alert_loop"] = asyncio.create_task(svc.alerts.run_forever())
+        # Offers that time out and requests waiting past their deadline.
+        app.bot_data["request_loop"] = asyncio.create_task(svc.requests.run_forever())
 
 
 async def stop_services(app: App) -> None:
     """Stop the scheduler and release the database."""
     svc: Services = app.bot_data["services"]
-    loop = app.bot_data.pop("alert_loop", None)
-    if loop is not None:
-        loop.cancel()
+    for name in ("alert_loop", "request_loop"):
+        loop = app.bot_data.pop(name, None)
+        if loop is not None:
+            loop.cancel()
     if svc.followups.scheduler.running:
         svc.followups.scheduler.shutdown(wait=False)
     svc.db.dispose()

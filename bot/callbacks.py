@@ -9,6 +9,8 @@ _GUIDE = re.compile(r"^g1:(\d{1,12}):(\d{1,9}):([a-z]):([a-z0-9_]{0,12})$")
 _CHECKIN = re.compile(r"^c1:(\d{1,12}):([a-z0-9_]{1,12})$")
 _CASE = re.compile(r"^k1:(\d{1,12}):(resume|close|plan)$")
 _ALERT = re.compile(r"^a1:(\d{1,12}):(ack|call)$")
+_REQUEST = re.compile(r"^q1:(\d{1,12}):([a-z_]{1,12}):([a-z0-9_]{1,16})$")
+_OFFER = re.compile(r"^o1:(\d{1,12}):(accept|decline)$")
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,33 @@ class CaseButton:
     action: str
 
 
+@dataclass(frozen=True)
+class RequestButton:
+    """A requester's button: an intake answer, a rating, a check-in wish, a consent."""
+
+    request_id: int
+    field: str
+    value: str
+
+
+@dataclass(frozen=True)
+class OfferButton:
+    """A supporter's answer to an offer."""
+
+    request_id: int
+    action: str
+
+
+def request_data(request_id: int, field: str, value: str) -> str:
+    """Encode a requester's button."""
+    return f"q1:{request_id}:{field}:{value}"
+
+
+def offer_data(request_id: int, action: str) -> str:
+    """Encode an offer button."""
+    return f"o1:{request_id}:{action}"
+
+
 def case_data(session_id: int, action: str) -> str:
     """Encode a /cases button."""
     return f"k1:{session_id}:{action}"
@@ -65,9 +94,10 @@ def alert_data(alert_id: int, action: str) -> str:
     return f"a1:{alert_id}:{action}"
 
 
-def parse(
-    data: str | None,
-) -> GuideButton | CheckInButton | AlertButton | CaseButton | None:
+Press = GuideButton | CheckInButton | AlertButton | CaseButton | RequestButton | OfferButton
+
+
+def parse(data: str | None) -> Press | None:
     """Decode callback data; None for anything malformed or unknown."""
     if not data:
         return None
@@ -79,4 +109,8 @@ def parse(
         return AlertButton(int(m[1]), m[2])
     if m := _CASE.match(data):
         return CaseButton(int(m[1]), m[2])
+    if m := _REQUEST.match(data):
+        return RequestButton(int(m[1]), m[2], m[3])
+    if m := _OFFER.match(data):
+        return OfferButton(int(m[1]), m[2])
     return None

@@ -59,6 +59,7 @@ class FakeBotApi(BaseRequest):
     fault: FaultHook | None = None
     calls: list[Call] = field(default_factory=list)
     messages: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    inbox: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     clock: Callable[[], int] = field(default=lambda: 1_780_000_000)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -117,6 +118,8 @@ class FakeBotApi(BaseRequest):
             return self._store(int(params["chat_id"]), self.next_message_id(), params)
         if name in ("editMessageText", "editMessageReplyMarkup"):
             return self._edit(name, params)
+        if name == "copyMessage":
+            return self._copy(params)
         raise ApiError(404, f"Not Found: method {name} not supported by the fake")
 
     def _store(self, chat_id: int, message_id: int, params: dict[str, Any]) -> dict[str, Any]:
@@ -131,6 +134,35 @@ class FakeBotApi(BaseRequest):
             message["reply_markup"] = _markup(params["reply_markup"])
         self.messages[(chat_id, message_id)] = message
         return message
+
+    def receive(self, message: dict[str, Any]) -> None:
+        """Keep a message a user sent, so the bot can copy it as Telegram would."""
+        self.inbox[(int(message["chat"]["id"]), int(message["message_id"]))] = message
+
+    def _copy(self, params: dict[str, Any]) -> dict[str, Any]:
+        source = (int(params["from_chat_id"]), int(params["message_id"]))
+        original = self.inbox.get(source) or self.messages.get(source)
+        if original is None:
+            raise ApiError(400, "Bad Request: message to copy not found")
+        chat_id, message_id = int(params["chat_id"]), self.next_message_id()
+        copy = {
+            key: value
+            for key, value in original.items()
+            if key not in ("message_id", "chat", "from", "date", "reply_to_message", "entities")
+        }
+        copy |= {
+            "message_id": message_id,
+            "date": self.clock(),
+            "from": BOT_USER,
+            "chat": {"id": chat_id, "type": "private"},
+            "copy_of": list(source),
+        }
+        if params.get("reply_parameters"):
+            reply = _markup(params["reply_parameters"])
+            copy["reply_to"] = reply.get("message_id")
+        copy.setdefault("text", "")
+        self.messages[(chat_id, message_id)] = copy
+        return {"message_id": message_id}
 
     def _edit(self, name: str, params: dict[str, Any]) -> dict[str, Any]:
         key = (int(params["chat_id"]), int(params["message_id"]))

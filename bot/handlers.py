@@ -19,19 +19,39 @@ from telegram.ext import (
     filters,
 )
 
-from bot import messenger
+from bot import messenger, relay
 from bot.alerts import on_alert_button
-from bot.callbacks import AlertButton, CaseButton, CheckInButton, GuideButton, parse
+from bot.callbacks import (
+    AlertButton,
+    CaseButton,
+    CheckInButton,
+    GuideButton,
+    OfferButton,
+    RequestButton,
+    parse,
+)
 from bot.checkins import CheckIns, case_list, on_case_button
 from bot.guide_runner import runner
 from bot.profiles import on_availability, on_profile, on_profile_button
+from bot.request_handlers import (
+    on_assign,
+    on_end,
+    on_forgetme,
+    on_offer_button,
+    on_refer,
+    on_request,
+    on_request_button,
+    requester_cancel,
+    start_referral,
+)
 from bot.services import Services, services
 from flows import guide
-from flows.crisis import RiskLevel, assess_text
+from flows.crisis import RiskLevel, TextSignal, assess_text
 from flows.enrolment import InviteProblem, Role, check_invite, may_guide
 from flows.followup import check_label, parse_quiet_hours
 from flows.intents import Urgency
 from storage import repos
+from storage import request_repo as rr
 from storage.models import Invite
 
 log = logging.getLogger(__name__)
@@ -60,10 +80,14 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/start: enrol with an invite code, or explain what the bot is."""
     svc, user_id = services(context), _user_id(update)
     role = svc.role_of(user_id)
+    if context.args and context.args[0].startswith("ref_"):
+        await start_referral(update, context, context.args[0].removeprefix("ref_"))
+        return
     if not context.args:
-        await _reply(
-            update, svc.renderer.text("start.visitor" if role is Role.VISITOR else "start.already")
-        )
+        if role is Role.VISITOR:
+            await _intro(update, svc)
+        else:
+            await _reply(update, svc.renderer.text("start.already"))
         return
     if role is not Role.VISITOR:
         await _reply(update, svc.renderer.text("start.already"))
@@ -71,6 +95,15 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     key = redeem(svc, update.update_id, user_id, context.args[0])
     if key is not None:
         await _reply(update, svc.renderer.text(key))
+
+
+async def _intro(update: Update, svc: Services) -> None:
+    """What the bot is, with the button that asks for a peer."""
+    if update.effective_message is not None:
+        intro = svc.requests.intro()
+        await update.effective_message.reply_text(
+            intro.text, parse_mode=ParseMode.HTML, reply_markup=intro.markup
+        )
 
 
 def redeem(svc: Services, update_id: int, user_id: int, code: str) -> str | None:
@@ -168,7 +201,9 @@ async def on_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/cancel: leave the current input, or pause the session."""
+    """/cancel: withdraw a request still waiting; else leave the current input or pause."""
+    if await requester_cancel(update, context):
+        return
     await runner(context).run(
         update, context, lambda s, now, tz: guide.Cancelled(now), no_session="cancel.nothing"
     )
@@ -208,11 +243,10 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             signal.level,
             signal.trigger,
         )
+    if await relay.on_message(svc.requests, update, signal):
+        return
     if svc.role_of(_user_id(update)) is Role.VISITOR:
-        if signal.level is not RiskLevel.NONE:
-            urgency = Urgency.ACUTE if signal.level is RiskLevel.HIGH else Urgency.NON_ACUTE
-            await messenger.send(context.bot, _user_id(update), svc.renderer.resources(urgency))
-        await _reply(update, svc.renderer.text("start.visitor"))
+        await _visitor_text(update, context, signal)
         return
 
     def event(state: guide.GuideState, now: datetime, tz: str) -> guide.Event:
@@ -220,12 +254,52 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return guide.Typed(now, when, signal.level, signal.trigger)
 
     await runner(context).run(update, context, event, no_session="unknown.input", crisis=signal)
+    await _relay_hint(svc, update)
+
+
+async def _visitor_text(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, signal: TextSignal
+) -> None:
+    """Someone with no request writes: crisis language opens intake at once (resources, alert,
+    the safety question); anything else gets the introduction."""
+    svc = services(context)
+    if signal.level is RiskLevel.NONE:
+        await _intro(update, svc)
+        return
+    urgency = Urgency.ACUTE if signal.level is RiskLevel.HIGH else Urgency.NON_ACUTE
+    # Resources first, before any database work, so they arrive even if something else fails.
+    await messenger.send(context.bot, _user_id(update), svc.renderer.resources(urgency))
+    await on_request_with_signal(update, context, signal)
+
+
+async def on_request_with_signal(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, signal: TextSignal
+) -> None:
+    """Open intake for a message that signalled risk (the alert goes out with it)."""
+    desk, user_id = services(context).requests, _user_id(update)
+    with desk.db.transaction() as tx:
+        if not repos.mark_update(tx, update.update_id, desk.clock.now()):
+            return
+        outcome = desk.begin(tx, user_id, signal=signal, resources_shown=True)
+    await desk.deliver(outcome)
+
+
+async def _relay_hint(svc: Services, update: Update) -> None:
+    """A supporter in an anonymous conversation typed a note: remind them how to answer."""
+    with svc.db.transaction() as tx:
+        talking = bool(rr.connected_for_supporter(tx, _user_id(update)))
+    if talking:
+        await _reply(update, svc.renderer.text("relay.how_to_reply"))
 
 
 async def on_unrecognised(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Unknown commands, stickers, photos…: say so, and show the current step again."""
     svc = services(context)
     is_command = bool(update.effective_message and update.effective_message.text)
+    if not is_command:  # a photo, voice note or sticker may belong to an anonymous conversation
+        caption = update.effective_message.caption if update.effective_message else None
+        if await relay.on_message(svc.requests, update, assess_text(caption or "")):
+            return
     if svc.role_of(_user_id(update)) is Role.VISITOR:
         await _reply(
             update, svc.renderer.text("unknown.command" if is_command else "unknown.input")
@@ -258,6 +332,10 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await CheckIns(svc).answer(update, context, press)
     elif isinstance(press, CaseButton):
         await on_case_button(svc, update, context, press)
+    elif isinstance(press, RequestButton):
+        await on_request_button(update, context, press)
+    elif isinstance(press, OfferButton):
+        await on_offer_button(update, context, press)
     elif isinstance(press, AlertButton):
         user = update.effective_user
         coordinator = svc.role_of(_user_id(update)) is Role.COORDINATOR
@@ -396,6 +474,11 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         "profile": on_profile,
         "available": on_availability,
         "away": on_availability,
+        "request": on_request,
+        "end": on_end,
+        "assign": on_assign,
+        "refer": on_refer,
+        "forgetme": on_forgetme,
     }
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback, filters=private))

@@ -19,13 +19,14 @@ from storage.db import Database
 if TYPE_CHECKING:
     from bot.alerts import AlertDesk
     from bot.followups import FollowUps
+    from bot.requests import RequestDesk
 
 TimeParser = Callable[[str, datetime, str], datetime | None]
 
 
 @dataclass
 class Services:
-    """Settings, database, content, clock, follow-ups and the time parser."""
+    """Settings, database, content, clock, time parser; the follow-up, alert and request desks."""
 
     settings: Settings
     db: Database
@@ -34,6 +35,7 @@ class Services:
     parse_time: TimeParser
     followups: FollowUps
     alerts: AlertDesk
+    requests: RequestDesk
 
     def role_of(self, user_id: int) -> Role:
         """A person's role: coordinators come from settings, supporters from enrolment."""

@@ -39,6 +39,10 @@ class Settings:
     remind_after_hours: int = 12
     overdue_after_hours: int = 24
     quiet_hours: str = "22:00-08:00"
+    offer_minutes: int = 10
+    urgent_offer_minutes: int = 3
+    sla_hours: int = 24
+    urgent_sla_hours: int = 1
 
 
 def _ids(name: str, raw: str) -> frozenset[int]:
@@ -103,6 +107,10 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         remind_after_hours=_minutes(env, "FOLLOWUP_REMIND_HOURS", 12),
         overdue_after_hours=_minutes(env, "FOLLOWUP_OVERDUE_HOURS", 24),
         quiet_hours=_quiet(env.get("QUIET_HOURS", "")),
+        offer_minutes=_minutes(env, "OFFER_MINUTES", 10),
+        urgent_offer_minutes=_minutes(env, "URGENT_OFFER_MINUTES", 3),
+        sla_hours=_minutes(env, "REQUEST_SLA_HOURS", 24),
+        urgent_sla_hours=_minutes(env, "URGENT_REQUEST_SLA_HOURS", 1),
     )
 
 

@@ -50,24 +50,40 @@ class Simulator:
             raise HandlerError(f"handler raised {self.errors[-1]!r}") from self.errors[-1]
         return self.api.calls[before:]
 
-    def _message(self, user_id: int, **content: Any) -> dict[str, Any]:
-        return {
-            "update_id": next(self._update_ids),
-            "message": {
-                "message_id": self.api.next_message_id(),
+    def _message(
+        self, user_id: int, reply_to: int | None = None, **content: Any
+    ) -> dict[str, Any]:
+        message = {
+            "message_id": self.api.next_message_id(),
+            "date": self.api.clock(),
+            "chat": {"id": user_id, "type": "private"},
+            "from": self.user(user_id),
+            **content,
+        }
+        if reply_to is not None:
+            replied = self.api.messages.get((user_id, reply_to)) or {
+                "message_id": reply_to,
                 "date": self.api.clock(),
                 "chat": {"id": user_id, "type": "private"},
-                "from": self.user(user_id),
-                **content,
-            },
-        }
+            }
+            message["reply_to_message"] = replied
+        self.api.receive(message)
+        return {"update_id": next(self._update_ids), "message": message}
 
-    async def send(self, user_id: int, text: str) -> list[Call]:
-        """The user sends text (a leading /word is a command)."""
+    async def send(self, user_id: int, text: str, reply_to: int | None = None) -> list[Call]:
+        """The user sends text (a leading /word is a command), optionally as a reply."""
         content: dict[str, Any] = {"text": text}
         if text.startswith("/"):
             command = text.split()[0]
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        return await self.deliver(self._message(user_id, reply_to, **content))
+
+    async def photo(self, user_id: int, caption: str | None = None) -> list[Call]:
+        """The user sends a photo (with an optional caption)."""
+        size = {"file_id": "p1", "file_unique_id": "p1", "width": 10, "height": 10}
+        content: dict[str, Any] = {"photo": [size]}
+        if caption is not None:
+            content["caption"] = caption
         return await self.deliver(self._message(user_id, **content))
 
     async def sticker(self, user_id: int) -> list[Call]:
@@ -81,7 +97,7 @@ class Simulator:
             "is_animated": False,
             "is_video": False,
         }
-        return await self.deliver(self._message(user_id, sticker=sticker))
+        return await self.deliver(self._message(user_id, None, sticker=sticker))
 
     async def press_data(self, user_id: int, data: str, message: dict[str, Any]) -> list[Call]:
         """The user presses a button with this callback data on `message`."""

@@ -3,9 +3,11 @@ a good peer. Pure: answers in, the next question or the finished request out."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from flows.crisis import RiskLevel
 from flows.intents import AlertCoordinators, Button, Intent, Say, ShowResources, Urgency
@@ -65,6 +67,24 @@ class IntakeState:
     def answer(self, field: Field) -> str | None:
         """The answer given to one question, if any."""
         return dict(self.answers).get(field)
+
+    def to_data(self) -> dict[str, Any]:
+        """A JSON-ready dict for storage (only tapped answers: there is no free text here)."""
+        return {
+            "asking": self.asking.value if self.asking else None,
+            "answers": [[field.value, value] for field, value in self.answers],
+            "unsafe": self.unsafe,
+        }
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> IntakeState:
+        """Rebuild a state from `to_data` output."""
+        asking = data.get("asking")
+        return cls(
+            asking=Field(asking) if asking else None,
+            answers=tuple((Field(f), str(v)) for f, v in data.get("answers", ())),
+            unsafe=bool(data.get("unsafe", False)),
+        )
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ def create_alert(
     trigger: str,
     now: datetime,
     escalate_at: datetime,
+    request_id: int | None = None,
 ) -> Alert:
     """A new open alert at tier 1, with its 'raised' timeline entry."""
     alert = Alert(
@@ -33,6 +34,7 @@ def create_alert(
         created_at=now,
         tier=1,
         next_escalation_at=escalate_at,
+        request_id=request_id,
     )
     tx.add(alert)
     tx.flush()

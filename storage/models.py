@@ -133,6 +133,7 @@ class Alert(SQLModel, table=True):
     acked_by: int | None = _id_column(default=None)
     acked_at: datetime | None = _time(default=None)
     supporter_warned: bool = False
+    request_id: int | None = Field(default=None, foreign_key="support_request.id", index=True)
 
 
 class AlertEvent(SQLModel, table=True):
@@ -165,4 +166,58 @@ class AlertMessage(SQLModel, table=True):
     repeat: bool = False
     last_error: str | None = Field(default=None, max_length=32)
     claimed_at: datetime | None = _time(default=None)
+    created_at: datetime = _time()
+
+
+class SupportRequest(SQLModel, table=True):
+    """A requester's request for a peer: intake answers (taps only, never free text), the offer
+    cascade, the connection and its timings. `requester_id` is cleared by /forgetme."""
+
+    __tablename__ = "support_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    requester_id: int | None = _id_column(default=None, index=True)
+    status: str = Field(max_length=16, index=True)
+    intake: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    urgent: bool = False
+    unsafe: bool = False
+    referral: str | None = Field(default=None, max_length=32)
+    supporter_id: int | None = _id_column(default=None, index=True)
+    session_id: int | None = Field(default=None, foreign_key="guide_session.id")
+    offered_to: int | None = _id_column(default=None)
+    offer_message_id: int | None = _id_column(default=None)
+    offer_expires_at: datetime | None = _time(default=None, index=True)
+    tried: list[int] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
+    version: int = 0
+    created_at: datetime = _time()
+    submitted_at: datetime | None = _time(default=None)
+    accepted_at: datetime | None = _time(default=None)
+    first_contact_at: datetime | None = _time(default=None)
+    ended_at: datetime | None = _time(default=None)
+    sla_due_at: datetime | None = _time(default=None, index=True)
+    rating: int | None = None
+    wants_checkin: bool | None = None
+
+
+class RelayMessage(SQLModel, table=True):
+    """A message the bot relayed or posted into a supporter's chat for a request, so a reply to
+    it reaches the right requester. Ids only: the content is never kept."""
+
+    __tablename__ = "relay_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="support_request.id", index=True)
+    chat_id: int = _id_column(index=True)
+    message_id: int = _id_column()
+
+
+class Referral(SQLModel, table=True):
+    """A one-time reach-in link a coordinator made for a colleague."""
+
+    code: str = Field(primary_key=True, max_length=32)
+    created_by: int = _id_column()
+    expires_at: datetime = _time()
+    used_at: datetime | None = _time(default=None)
     created_at: datetime = _time()

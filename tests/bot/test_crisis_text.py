@@ -90,6 +90,10 @@ async def test_crisis_text_without_a_session_still_gets_resources_and_an_alert(
 
 
 async def test_a_visitor_in_crisis_sees_resources_before_anything_else(bot: Harness) -> None:
-    first, second = bot.texts(await bot.sim.send(VISITOR, "i want to die"))
+    first, *rest = bot.texts(await bot.sim.send(VISITOR, "i want to die"), VISITOR)
     assert "Crisis resources" in first
-    assert "peer-support bot" in second
+    assert "Someone from the programme will reach out" in rest[0]
+    assert "are you safe right now?" in rest[-1]  # intake opens, safety first
+    (alert,) = alerts(bot)
+    assert alert.request_id is not None
+    assert alert.session_id is None

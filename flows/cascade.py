@@ -1,0 +1,111 @@
+"""A request's life after intake: offers down the ranked list, timeouts, hand assignment,
+the service-level deadline and the time-to-contact figures. Pure: facts in, decisions out."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from flows.intake import Field
+from flows.matching import Candidate, Request, TrainingStage
+
+
+class RequestStatus(StrEnum):
+    """Where a request stands."""
+
+    INTAKE = "intake"  # the requester is answering the questions
+    SEARCHING = "searching"  # offers are going out
+    UNASSIGNED = "unassigned"  # nobody accepted: a coordinator assigns by hand
+    CONNECTED = "connected"  # a supporter accepted; they are talking
+    ENDED = "ended"
+    CANCELLED = "cancelled"
+
+
+WAITING = (RequestStatus.SEARCHING, RequestStatus.UNASSIGNED)
+LIVE = (RequestStatus.INTAKE, *WAITING, RequestStatus.CONNECTED)
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How long an offer stays open, and how long a request may wait for a supporter."""
+
+    offer: timedelta = timedelta(minutes=10)
+    urgent_offer: timedelta = timedelta(minutes=3)
+    sla: timedelta = timedelta(hours=24)
+    urgent_sla: timedelta = timedelta(hours=1)
+
+    def offer_for(self, urgent: bool) -> timedelta:
+        """How long one supporter has to answer an offer."""
+        return self.urgent_offer if urgent else self.offer
+
+    def sla_for(self, urgent: bool) -> timedelta:
+        """How long a request may wait before coordinators are told."""
+        return self.urgent_sla if urgent else self.sla
+
+
+@dataclass(frozen=True)
+class Offer:
+    """Offer the request to this supporter until `expires_at`."""
+
+    supporter_id: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class HandOver:
+    """Nobody left to ask: coordinators assign by hand."""
+
+
+def next_step(
+    ranked: Sequence[Candidate],
+    tried: Collection[int],
+    urgent: bool,
+    now: datetime,
+    timing: Timing,
+) -> Offer | HandOver:
+    """The best candidate not yet asked gets the offer; when none is left, hand it over."""
+    for candidate in ranked:
+        if candidate.supporter.id not in tried:
+            return Offer(candidate.supporter.id, now + timing.offer_for(urgent))
+    return HandOver()
+
+
+def sla_due(submitted_at: datetime, urgent: bool, timing: Timing) -> datetime:
+    """When a still-waiting request must be raised to coordinators."""
+    return submitted_at + timing.sla_for(urgent)
+
+
+@dataclass(frozen=True)
+class ContactTimes:
+    """Request → accepted → first message, in whole seconds (None until it happened)."""
+
+    to_accept: int | None
+    to_first_message: int | None
+
+
+def contact_times(
+    submitted_at: datetime | None, accepted_at: datetime | None, first_at: datetime | None
+) -> ContactTimes:
+    """How long the requester waited for a supporter and for the first word."""
+
+    def gap(end: datetime | None) -> int | None:
+        if submitted_at is None or end is None:
+            return None
+        return int((end - submitted_at).total_seconds())
+
+    return ContactTimes(gap(accepted_at), gap(first_at))
+
+
+def request_from(answers: Sequence[Sequence[str]]) -> Request:
+    """The matching request from intake answers (stored as [field, value] pairs)."""
+    found = {Field(field): value for field, value in answers}
+    department = found.get(Field.DEPARTMENT)
+    return Request(
+        stage=TrainingStage(found.get(Field.STAGE, TrainingStage.OTHER)),
+        topic=found.get(Field.TOPIC, "other"),
+        language=found.get(Field.LANGUAGE, "en"),
+        department=None if department in (None, "skip", "other") else department,
+        outside_department=found.get(Field.OUTSIDE) == "yes",
+    )

@@ -1,0 +1,510 @@
+"""Requests for a peer, whole conversations through the offline Bot API fake: intake, offers,
+declines and timeouts, hand assignment, the anonymous relay, ending, rating, reach-in links,
+deadlines, /forgetme, and what requesters may not do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import col, select
+
+from bot.callbacks import offer_data, request_data
+from flows.cascade import RequestStatus
+from storage import repos
+from storage import request_repo as rr
+from storage.models import (
+    Alert,
+    AlertMessage,
+    FollowUp,
+    GuideSession,
+    RelayMessage,
+    SupportRequest,
+)
+from tests.auxil.harness import COORDINATOR, OTHER_SUPPORTER, SUPPORTER, VISITOR, Harness
+
+REQUESTER_2 = 7
+THIRD_SUPPORTER = 8
+SAFE_ANSWERS = (
+    "Yes",
+    "Resident / fellow",
+    "Surgery",
+    "Burnout / workload",
+    "English",
+    "Anonymous chat through the bot",
+    "No preference",
+    "This week",
+)
+
+
+async def supporter(
+    bot: Harness,
+    user_id: int,
+    *,
+    stage: str = "resident",
+    topics: tuple[str, ...] = ("burnout",),
+    languages: tuple[str, ...] = ("en",),
+    department: str | None = None,
+    name: str | None = None,
+) -> None:
+    """Enrol a supporter through an invite and give them a profile."""
+    await bot.enrol(user_id)
+    with bot.svc.db.transaction() as tx:
+        person = repos.get_person(tx, user_id)
+        assert person is not None
+        person.stage, person.topics, person.languages = stage, list(topics), list(languages)
+        person.department, person.display_name = department, name or f"Supporter{user_id}"
+        tx.add(person)
+
+
+async def intake(bot: Harness, user_id: int, answers: tuple[str, ...] = SAFE_ANSWERS) -> None:
+    await bot.sim.send(user_id, "/request")
+    for label in answers:
+        await bot.sim.press(user_id, label)
+
+
+def request_of(bot: Harness, user_id: int) -> SupportRequest:
+    with bot.svc.db.transaction() as tx:
+        rows = tx.exec(select(SupportRequest).where(SupportRequest.requester_id == user_id)).all()
+        assert rows, f"no request for {user_id}"
+        row = rows[-1]
+        tx.expunge(row)
+        return row
+
+
+def alerts(bot: Harness) -> list[Alert]:
+    with bot.svc.db.transaction() as tx:
+        found = list(tx.exec(select(Alert).order_by(col(Alert.id))).all())
+        for row in found:
+            tx.expunge(row)
+        return found
+
+
+def chat_text(bot: Harness, user_id: int) -> str:
+    return "\n".join(str(m.get("text", "")) for m in bot.api.chat(user_id))
+
+
+def copies(bot: Harness, user_id: int) -> list[dict[str, Any]]:
+    return [m for m in bot.api.chat(user_id) if "copy_of" in m]
+
+
+async def tick(bot: Harness) -> None:
+    await bot.svc.requests.run_once()
+    await bot.svc.alerts.run_once()
+
+
+async def test_safe_intake_offers_the_best_match_who_accepts_and_both_talk_anonymously(
+    bot: Harness,
+) -> None:
+    await supporter(bot, SUPPORTER, stage="attending", topics=())
+    await supporter(bot, OTHER_SUPPORTER, stage="resident", topics=("burnout",))
+    calls = await bot.sim.send(VISITOR, "/start")
+    assert "💬 I'd like to talk to a peer" in bot.sim.buttons(VISITOR), bot.texts(calls)
+    await bot.sim.press(VISITOR, "💬 I'd like to talk to a peer")
+    assert "are you safe right now?" in bot.sim.last_text(VISITOR)
+    for label in SAFE_ANSWERS:
+        await bot.sim.press(VISITOR, label)
+    row = request_of(bot, VISITOR)
+    assert row.status == RequestStatus.SEARCHING
+    assert row.offered_to == OTHER_SUPPORTER  # same stage and ready for burnout beats seniority
+    assert "We're finding a peer" in chat_text(bot, VISITOR)
+    offer = bot.api.chat(OTHER_SUPPORTER)[-1]["text"]
+    assert "Request #" in offer
+    assert "Resident / fellow" in offer
+    assert "Burnout" in offer
+    assert "User3" not in offer
+    assert str(VISITOR) not in offer
+    assert not alerts(bot)
+
+    await bot.sim.press(OTHER_SUPPORTER, "✅ I'll take it")
+    row = request_of(bot, VISITOR)
+    assert row.status == RequestStatus.CONNECTED
+    assert row.supporter_id == OTHER_SUPPORTER
+    assert row.accepted_at is not None
+    assert row.session_id is not None
+    assert "A peer — Resident / fellow — is here for you" in chat_text(bot, VISITOR)
+    with bot.svc.db.transaction() as tx:
+        session = tx.get(GuideSession, row.session_id)
+        assert session is not None
+        assert session.person_id == OTHER_SUPPORTER
+        assert session.label == f"request #{row.id}"
+    assert "Step 1 of 5" in chat_text(bot, OTHER_SUPPORTER)  # the guided session is open
+
+    # Requester → supporter: a copy, under the case's introduction, with no sender shown.
+    await bot.sim.send(VISITOR, "I keep messing up on nights")
+    copy = copies(bot, OTHER_SUPPORTER)[-1]
+    assert copy["text"] == "I keep messing up on nights"
+    assert copy["from"]["is_bot"]
+    assert "forward_origin" not in copy
+    intro_id = rr_thread(bot, row.id, OTHER_SUPPORTER)
+    assert copy["reply_to"] == intro_id
+    copy_call = next(c for c in reversed(bot.api.calls) if c.method == "copyMessage")
+    assert copy_call.params["protect_content"] is True
+
+    # Supporter → requester: a reply to the peer's message goes back, anonymously.
+    await bot.sim.send(
+        OTHER_SUPPORTER, "That sounds exhausting. Tell me more?", reply_to=copy["message_id"]
+    )
+    back = copies(bot, VISITOR)[-1]
+    assert back["text"] == "That sounds exhausting. Tell me more?"
+    assert "User4" not in chat_text(bot, VISITOR)
+    row = request_of(bot, VISITOR)
+    assert row.first_contact_at is not None
+
+    # Media goes through as copies too.
+    await bot.sim.photo(VISITOR)
+    assert "photo" in copies(bot, OTHER_SUPPORTER)[-1]
+
+    # Nothing the two wrote is stored anywhere in the database.
+    with bot.svc.db.transaction() as tx:
+        stored = repr([r.model_dump() for r in tx.exec(select(SupportRequest)).all()])
+        stored += repr([r.model_dump() for r in tx.exec(select(RelayMessage)).all()])
+    assert "messing up" not in stored
+    assert "exhausting" not in stored
+
+
+def rr_thread(bot: Harness, request_id: int | None, chat: int) -> int | None:
+    assert request_id is not None
+    with bot.svc.db.transaction() as tx:
+        return rr.thread_start(tx, request_id, chat)
+
+
+async def test_a_supporter_note_that_is_not_a_reply_stays_private_and_they_are_told_how_to_answer(
+    bot: Harness,
+) -> None:
+    await supporter(bot, SUPPORTER)
+    await intake(bot, VISITOR)
+    await bot.sim.press(SUPPORTER, "✅ I'll take it")
+    before = len(copies(bot, VISITOR))
+    calls = await bot.sim.send(SUPPORTER, "she sounds flat, ask about sleep")
+    assert len(copies(bot, VISITOR)) == before
+    assert "hi" not in [m.get("text") for m in bot.api.chat(VISITOR)]
+    assert any("reply to one of their messages" in t for t in bot.texts(calls, SUPPORTER))
+
+
+async def test_end_rating_and_a_check_in_the_requester_asks_for(bot: Harness) -> None:
+    await supporter(bot, SUPPORTER)
+    await intake(bot, VISITOR)
+    await bot.sim.press(SUPPORTER, "✅ I'll take it")
+    await bot.sim.send(VISITOR, "/end")
+    row = request_of(bot, VISITOR)
+    assert row.status == RequestStatus.ENDED
+    assert row.ended_at is not None
+    assert "Conversation #" in chat_text(bot, SUPPORTER)
+    assert bot.sim.buttons(VISITOR) == ["1", "2", "3", "4", "5"]
+    await bot.sim.press(VISITOR, "4")
+    await bot.sim.press(VISITOR, "Yes, please check in")
+    row = request_of(bot, VISITOR)
+    assert (row.rating, row.wants_checkin) == (4, True)
+    with bot.svc.db.transaction() as tx:
+        planned = tx.exec(select(FollowUp).where(FollowUp.session_id == row.session_id)).all()
+    assert len(planned) == 1
+    assert planned[0].person_id == SUPPORTER
+    assert "would like a check-in" in chat_text(bot, SUPPORTER)
+    # The relay stays open for the check-in: a reply still reaches the requester.
+    intro = rr_thread(bot, row.id, SUPPORTER)
+    await bot.sim.send(SUPPORTER, "Checking in — how are you?", reply_to=intro)
+    assert copies(bot, VISITOR)[-1]["text"] == "Checking in — how are you?"
+    # A second rating is refused.
+    calls = await bot.sim.press_data(
+        VISITOR,
+        request_data(row.id or 0, "rate", "1"),
+        {"message_id": 1, "date": 0, "chat": {"id": VISITOR, "type": "private"}},
+    )
+    assert request_of(bot, VISITOR).rating == 4
+    assert any(c.method == "answerCallbackQuery" and c.params.get("text") for c in calls)
+
+
+async def test_the_supporter_can_end_and_a_reply_after_the_end_is_not_delivered(
+    bot: Harness,
+) -> None:
+    await supporter(bot, SUPPORTER)
+    await intake(bot, VISITOR)
+    await bot.sim.press(SUPPORTER, "✅ I'll take it")
+    await bot.sim.send(SUPPORTER, "/end")
+    row = request_of(bot, VISITOR)
+    assert row.status == RequestStatus.ENDED
+    await bot.sim.press(VISITOR, "2")
+    await bot.sim.press(VISITOR, "No, thanks")
+    calls = await bot.sim.send(
+        SUPPORTER, "one more thing", reply_to=rr_thread(bot, row.id, SUPPORTER)
+    )
+    assert "has ended" in " ".join(bot.texts(calls, SUPPORTER))
+    assert not copies(bot, VISITOR)
+
+
+async def test_unsafe_intake_shows_resources_alerts_and_the_request_is_urgent(
+    bot: Harness,
+) -> None:
+    await supporter(bot, SUPPORTER)
+    await bot.sim.send(VISITOR, "/request")
+    calls = await bot.sim.press(VISITOR, "No")
+    texts = bot.texts(calls, VISITOR)
+    assert any("988" in t for t in texts)
+    assert any("Someone from the programme will reach out" in t for t in texts)
+    raised = alerts(bot)
+    assert [(a.trigger, a.level) for a in raised] == [("intake_no", "acute")]
+    alert_text = bot.api.chat(COORDINATOR)[-1]["text"]
+    assert "anonymous requester" in alert_text
+    assert "/assign" in alert_text
+    assert "User3" not in alert_text
+    assert [b for b in bot.sim.buttons(COORDINATOR)] == ["✋ I'm on it"]
+    for label in SAFE_ANSWERS[1:]:
+        await bot.sim.press(VISITOR, label)
+    row = request_of(bot, VISITOR)
+    assert row.urgent
+    assert row.unsafe
+    assert row.status == RequestStatus.SEARCHING
+    assert "Urgent request" in bot.api.chat(SUPPORTER)[-1]["text"]
+
+
+async def test_crisis_language_during_intake_and_while_connected(bot: Harness) -> None:
+    await supporter(bot, SUPPORTER)
+    await bot.sim.send(VISITOR, "/request")
+    calls = await bot.sim.send(VISITOR, "honestly I just want to kill myself")
+    assert any("988" in t for t in bot.texts(calls, VISITOR))
+    assert alerts(bot)[-1].trigger.startswith("text_")
+    for label in SAFE_ANSWERS:
+        await bot.sim.press(VISITOR, label)
+    await bot.sim.press(SUPPORTER, "✅ I'll take it")
+    before = len(alerts(bot))
+    calls = await bot.sim.send(VISITOR, "I have the pills counted out tonight")
+    assert any("988" in t for t in bot.texts(calls, VISITOR))
+    assert copies(bot, SUPPORTER)[-1]["text"] == "I have the pills counted out tonight"
+    supporter_texts = " ".join(bot.texts(calls, SUPPORTER))
+    assert "may mean they are at risk" in supporter_texts
+    assert "🛡 Go to the safety check" in bot.sim.buttons(SUPPORTER)
+    new = alerts(bot)[before:]
+    assert len(new) == 1
+    assert new[0].person_id == SUPPORTER
+    assert new[0].request_id is not None
+
+
+async def test_a_visitor_who_writes_crisis_language_first_gets_resources_an_alert_and_intake(
+    bot: Harness,
+) -> None:
+    calls = await bot.sim.send(VISITOR, "i want to die")
+    texts = bot.texts(calls, VISITOR)
+    assert "988" in texts[0]  # resources first
+    assert any("are you safe right now?" in t for t in texts)
+    assert request_of(bot, VISITOR).unsafe
+    assert alerts(bot)
+
+
+async def test_declines_and_timeouts_move_down_the_list_then_coordinators_assign(
+    bot: Harness,
+) -> None:
+    await supporter(bot, SUPPORTER, stage="resident", topics=("burnout",))  # 3 + 3 + 2
+    await supporter(bot, OTHER_SUPPORTER, stage="attending", topics=())  # 4 + 2
+    await supporter(bot, THIRD_SUPPORTER, stage="clinical", topics=())  # 2
+    await intake(bot, VISITOR)
+    assert request_of(bot, VISITOR).offered_to == SUPPORTER
+    await bot.sim.press(SUPPORTER, "Not now")
+    assert "declined" in bot.api.chat(SUPPORTER)[-1]["text"]
+    assert request_of(bot, VISITOR).offered_to == OTHER_SUPPORTER
+    bot.clock.advance(minutes=9)
+    await tick(bot)
+    assert request_of(bot, VISITOR).offered_to == OTHER_SUPPORTER  # not yet
+    bot.clock.advance(minutes=2)
+    await tick(bot)
+    assert request_of(bot, VISITOR).offered_to == THIRD_SUPPORTER
+    assert "time to answer has passed" in bot.api.chat(OTHER_SUPPORTER)[-1]["text"]
+    # The expired offer's button no longer works.
+    data, message = (
+        offer_data(request_of(bot, VISITOR).id or 0, "accept"),
+        bot.api.chat(OTHER_SUPPORTER)[-1],
+    )
+    await bot.sim.press_data(OTHER_SUPPORTER, data, message)
+    assert request_of(bot, VISITOR).status == RequestStatus.SEARCHING
+    bot.clock.advance(minutes=11)
+    await tick(bot)
+    row = request_of(bot, VISITOR)
+    assert row.status == RequestStatus.UNASSIGNED
+    assert "a coordinator is finding someone" in chat_text(bot, VISITOR)
+    assert alerts(bot)[-1].trigger == "request_unassigned"
+    # The coordinator sees who fits and why, then assigns.
+    listing = bot.texts(await bot.sim.send(COORDINATOR, "/assign"), COORDINATOR)[0]
+    assert f"#{row.id}" in listing
+    assert "needs assigning" in listing
+    why = bot.texts(await bot.sim.send(COORDINATOR, f"/assign {row.id}"), COORDINATOR)[0]
+    assert "Supporter2" in why
+    assert "same stage +3" in why
+    assert "ready for this topic +3" in why
+    assert "already asked" in why
+    await bot.sim.send(COORDINATOR, f"/assign {row.id} {OTHER_SUPPORTER}")
+    row = request_of(bot, VISITOR)
+    assert row.status == RequestStatus.CONNECTED
+    assert row.supporter_id == OTHER_SUPPORTER
+    assert "is yours" in chat_text(bot, OTHER_SUPPORTER)
+
+
+async def test_an_urgent_offer_times_out_after_three_minutes(bot: Harness) -> None:
+    await supporter(bot, SUPPORTER)
+    await supporter(bot, OTHER_SUPPORTER)
+    await intake(bot, VISITOR, ("I'm not sure", *SAFE_ANSWERS[1:]))
+    first = request_of(bot, VISITOR).offered_to
+    bot.clock.advance(minutes=3, seconds=1)
+    await tick(bot)
+    assert request_of(bot, VISITOR).offered_to not in (None, first)
+
+
+async def test_no_supporter_available_goes_straight_to_coordinators(bot: Harness) -> None:
+    await supporter(bot, SUPPORTER, languages=("es",))
+    await intake(bot, VISITOR)
+    row = request_of(bot, VISITOR)
+    assert row.status == RequestStatus.UNASSIGNED
+    why = bot.texts(await bot.sim.send(COORDINATOR, f"/assign {row.id}"), COORDINATOR)[0]
+    assert "Nobody fits" in why
+    assert "doesn't speak the language" in why
+    await bot.sim.send(COORDINATOR, f"/assign {row.id} me")
+    row = request_of(bot, VISITOR)
+    assert row.status == RequestStatus.CONNECTED
+    assert row.supporter_id == COORDINATOR
+
+
+async def test_a_request_still_waiting_past_its_deadline_is_raised_once(bot: Harness) -> None:
+    await supporter(bot, SUPPORTER, languages=("es",))
+    await intake(bot, VISITOR)  # nobody fits: unassigned, coordinators told
+    assert [a.trigger for a in alerts(bot)] == ["request_unassigned"]
+    bot.clock.advance(hours=23)
+    await tick(bot)
+    assert [a.trigger for a in alerts(bot)] == ["request_unassigned"]
+    bot.clock.advance(hours=1, seconds=1)
+    await tick(bot)
+    assert [a.trigger for a in alerts(bot)] == ["request_unassigned", "request_sla"]
+    bot.clock.advance(hours=5)
+    await tick(bot)
+    assert len([a for a in alerts(bot) if a.trigger == "request_sla"]) == 1
+
+
+async def test_the_requester_can_cancel_while_waiting_and_the_offer_is_withdrawn(
+    bot: Harness,
+) -> None:
+    await supporter(bot, SUPPORTER)
+    await intake(bot, VISITOR)
+    calls = await bot.sim.send(VISITOR, "/cancel")
+    assert "withdrawn" in bot.texts(calls, VISITOR)[0]
+    assert request_of(bot, VISITOR).status == RequestStatus.CANCELLED
+    assert "withdrawn by the requester" in bot.api.chat(SUPPORTER)[-1]["text"]
+    assert not bot.sim.buttons(SUPPORTER) or "✅ I'll take it" not in bot.sim.buttons(SUPPORTER)
+
+
+async def test_two_requesters_at_once_each_reach_only_their_own_supporter(bot: Harness) -> None:
+    await supporter(bot, SUPPORTER)
+    await supporter(bot, OTHER_SUPPORTER)
+    await intake(bot, VISITOR)
+    await intake(bot, REQUESTER_2)
+    first, second = request_of(bot, VISITOR), request_of(bot, REQUESTER_2)
+    assert {first.offered_to, second.offered_to} == {SUPPORTER, OTHER_SUPPORTER}
+    assert first.offered_to is not None
+    assert second.offered_to is not None
+    await bot.sim.press(first.offered_to, "✅ I'll take it")
+    await bot.sim.press(second.offered_to, "✅ I'll take it")
+    await bot.sim.send(VISITOR, "from the first")
+    await bot.sim.send(REQUESTER_2, "from the second")
+    assert [c["text"] for c in copies(bot, first.offered_to)] == ["from the first"]
+    assert [c["text"] for c in copies(bot, second.offered_to)] == ["from the second"]
+    # A supporter cannot reply into the other's conversation.
+    other_copy = copies(bot, second.offered_to)[-1]
+    await bot.sim.send(first.offered_to, "wrong thread", reply_to=other_copy["message_id"])
+    assert "wrong thread" not in [c["text"] for c in copies(bot, REQUESTER_2)]
+
+
+async def test_reach_in_link_is_single_use_and_expires(bot: Harness) -> None:
+    await supporter(bot, SUPPORTER)
+    text = bot.texts(await bot.sim.send(COORDINATOR, "/refer"), COORDINATOR)[0]
+    code = text.split("start=")[1].split()[0]
+    calls = await bot.sim.send(VISITOR, f"/start {code}")
+    assert any("thought you might like someone to talk to" in t for t in bot.texts(calls))
+    assert "are you safe right now?" in bot.sim.last_text(VISITOR)
+    assert request_of(bot, VISITOR).referral is not None
+    for label in SAFE_ANSWERS:
+        await bot.sim.press(VISITOR, label)
+    await bot.sim.press(SUPPORTER, "✅ I'll take it")
+    assert "This is a reach-in" in chat_text(bot, SUPPORTER)
+    again = await bot.sim.send(REQUESTER_2, f"/start {code}")
+    assert "isn't valid any more" in bot.texts(again)[0]
+    text = bot.texts(await bot.sim.send(COORDINATOR, "/refer"), COORDINATOR)[0]
+    late = text.split("start=")[1].split()[0]
+    bot.clock.advance(days=8)
+    assert (
+        "isn't valid any more" in bot.texts(await bot.sim.send(REQUESTER_2, f"/start {late}"))[0]
+    )
+
+
+async def test_requesters_cannot_use_supporter_or_coordinator_commands_or_forged_buttons(
+    bot: Harness,
+) -> None:
+    await supporter(bot, SUPPORTER)
+    await intake(bot, VISITOR)
+    row = request_of(bot, VISITOR)
+    for command in ("/assign", f"/assign {row.id} {VISITOR}", "/refer", "/alerts", "/invite"):
+        texts = bot.texts(await bot.sim.send(VISITOR, command), VISITOR)
+        assert "for programme coordinators" in texts[0], command
+    texts = bot.texts(await bot.sim.send(VISITOR, "/guide"), VISITOR)
+    assert "enrolled peer supporters" in texts[0]
+    message = {"message_id": 1, "date": 0, "chat": {"id": VISITOR, "type": "private"}}
+    await bot.sim.press_data(VISITOR, offer_data(row.id or 0, "accept"), message)
+    assert request_of(bot, VISITOR).status == RequestStatus.SEARCHING
+    # Someone else's intake button, and a made-up answer, change nothing.
+    await bot.sim.press_data(REQUESTER_2, request_data(row.id or 0, "stage", "attending"), message)
+    await bot.sim.press_data(VISITOR, request_data(row.id or 0, "stage", "astronaut"), message)
+    assert request_of(bot, VISITOR).intake == row.intake
+    alert_ids = [a.id for a in alerts(bot)]
+    assert not alert_ids  # nothing to acknowledge here, and nothing raised by the attempts
+
+
+async def test_forgetme_ends_the_conversation_and_leaves_only_anonymous_counts(
+    bot: Harness,
+) -> None:
+    await supporter(bot, SUPPORTER)
+    await bot.sim.send(VISITOR, "/request")
+    await bot.sim.press(VISITOR, "No")  # an alert that names the requester's id
+    for label in SAFE_ANSWERS[1:]:
+        await bot.sim.press(VISITOR, label)
+    await bot.sim.press(SUPPORTER, "✅ I'll take it")
+    await bot.sim.send(VISITOR, "hello")
+    await bot.sim.send(VISITOR, "/forgetme")
+    await bot.sim.press(VISITOR, "Delete my data")
+    assert "has been deleted" in bot.sim.last_text(VISITOR)
+    assert "asked us to delete their data" in chat_text(bot, SUPPORTER)
+    with bot.svc.db.transaction() as tx:
+        rows = tx.exec(select(SupportRequest)).all()
+        assert len(rows) == 1
+        row = rows[0]
+        assert row.requester_id is None
+        assert row.intake == {}
+        assert row.status == "ended"
+        assert not tx.exec(select(RelayMessage)).all()
+        assert all(a.person_id != VISITOR for a in tx.exec(select(Alert)).all())
+        assert all(
+            m.recipient_id != VISITOR or m.status != "pending"
+            for m in tx.exec(select(AlertMessage)).all()
+        )
+    # The supporter's reply no longer reaches anyone.
+    await bot.sim.send(
+        SUPPORTER, "still there?", reply_to=bot.api.chat(SUPPORTER)[0]["message_id"]
+    )
+    assert "still there?" not in [c["text"] for c in copies(bot, VISITOR)]
+
+
+async def test_intake_survives_a_restart_mid_way(bot: Harness) -> None:
+    await supporter(bot, SUPPORTER)
+    await bot.sim.send(VISITOR, "/request")
+    await bot.sim.press(VISITOR, "Yes")
+    await bot.sim.press(VISITOR, "Resident / fellow")
+    bot = await bot.restart()
+    await bot.sim.send(VISITOR, "/request")  # shows the question where they left off
+    assert "area or department" in bot.sim.last_text(VISITOR)
+    for label in SAFE_ANSWERS[2:]:
+        await bot.sim.press(VISITOR, label)
+    assert request_of(bot, VISITOR).status == RequestStatus.SEARCHING
+
+
+async def test_stickers_and_typing_during_intake_get_a_clear_reply(bot: Harness) -> None:
+    await bot.sim.send(VISITOR, "/request")
+    calls = await bot.sim.send(VISITOR, "hello?")
+    assert any("use the buttons" in t for t in bot.texts(calls, VISITOR))
+    calls = await bot.sim.sticker(VISITOR)
+    assert any("use the buttons" in t for t in bot.texts(calls, VISITOR))
+    calls = await bot.sim.send(VISITOR, "/nonsense")
+    assert any("don't know that command" in t for t in bot.texts(calls, VISITOR))
