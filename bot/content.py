@@ -13,10 +13,12 @@ import yaml
 
 from flows import asq, checkin, guide, intake
 from flows.alerts import EventKind
+from flows.cascade import RATINGS, WAITING, RequestStatus
 from flows.checkin import TOPICS, CheckInAnswer
 from flows.followup import LabelProblem
 from flows.guide import STAGES, Status, View
 from flows.intents import Say, Urgency
+from flows.matching import REASONS, Exclusion
 from flows.schedule import TimeProblem
 
 CONTENT = Path(__file__).resolve().parent.parent / "flows" / "content"
@@ -127,13 +129,90 @@ CASE_KEYS = [
     "quiet.show",
     "quiet.usage",
 ]
-ALERT_TRIGGERS = ["asq_acute", "asq_non_acute", "checkin_worried"]
+ALERT_TRIGGERS = [
+    "asq_acute",
+    "asq_non_acute",
+    "checkin_worried",
+    "intake_no",
+    "intake_unsure",
+    "request_unassigned",
+    "request_sla",
+]
+REQUEST_KEYS = [
+    "alert.body_request",
+    "alert.from_request",
+    "alert.unreachable_requester",
+    "resources.topic_header",
+    "request.urgent",
+    "request.case_label",
+    "request.handed_over",
+    "request.cancelled",
+    "cancel.connected",
+    "end.not_connected",
+    "end.nothing",
+    "end.which",
+    "forget.confirm",
+    "forget.kept",
+    "forget.done",
+    "referral.welcome",
+    "referral.invalid",
+    "referral.created",
+    "offer.text",
+    "offer.urgent",
+    "offer.accepted",
+    "offer.declined",
+    "offer.expired",
+    "offer.withdrawn",
+    "offer.taken",
+    "offer.gone",
+    "btn.offer.accept",
+    "btn.offer.decline",
+    "btn.request.start.talk",
+    "btn.request.share.yes",
+    "relay.intro_supporter",
+    "relay.referral_note",
+    "relay.unsafe_note",
+    "relay.intro_requester",
+    "relay.how_to_reply",
+    "relay.closed",
+    "relay.peer_at_risk",
+    "relay.ended_requester",
+    "relay.ended_supporter",
+    "relay.checkin_question",
+    "relay.checkin_wanted",
+    "relay.forgotten",
+    "share.waiting",
+    "share.done",
+    "share.link",
+    "assign.usage",
+    "assign.none_waiting",
+    "assign.header",
+    "assign.line",
+    "assign.not_waiting",
+    "assign.not_supporter",
+    "assign.done",
+    "assign.candidates_header",
+    "assign.candidate",
+    "assign.reason",
+    "assign.tried",
+    "assign.no_candidates",
+    "assign.excluded",
+    "assign.hint",
+]
 
 
 def required_keys() -> set[str]:
     """Every message key the code can ask for: the shell's own, and every button label and
     message key the flows can produce."""
     keys = set(SHELL_KEYS) | set(ALERT_KEYS) | set(CASE_KEYS) | intake.content_keys()
+    keys |= set(REQUEST_KEYS) | {f"commands.{name}" for name in ("request", "end")}
+    keys |= {f"btn.request.rate.{r}" for r in RATINGS}
+    keys |= {f"btn.request.{f}.{v}" for f in ("checkin", "forget") for v in ("yes", "no")}
+    keys |= {f"relay.checkin_{v}" for v in ("yes", "no")}
+    keys |= {f"request.already.{s}" for s in (*WAITING, RequestStatus.CONNECTED)}
+    keys |= {f"assign.state.{s}" for s in WAITING}
+    keys |= {f"match.{reason}" for reason in REASONS}
+    keys |= {f"match.excluded.{e}" for e in Exclusion}
     keys |= {f"cases.state.{status}" for status in Status}
     keys |= {f"label.problem.{problem}" for problem in LabelProblem}
     keys |= {button.label for _, button, _ in guide.explore(datetime(2026, 1, 5, tzinfo=UTC))}

@@ -11,24 +11,31 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from sqlmodel import col, select
+
 from bot.app import build_application, start_services
 from bot.fake_api import FakeBotApi
 from bot.handlers import create_invite
 from bot.services import Services
 from bot.settings import Settings
 from bot.simulator import Simulator
+from flows.intake import CHOICES, Field
 from storage import repos
 from storage.db import upgrade
+from storage.models import RelayMessage
 
 DEMO_DATABASE_URL = "sqlite:///data/demo.sqlite3"
-PEOPLE = {"coordinator": 1, "supporter": 2, "visitor": 3}
-NAMES = {1: "coordinator", 2: "supporter", 3: "visitor"}
+PEOPLE = {"coordinator": 1, "supporter": 2, "requester": 3}
+ALIASES = {"visitor": "requester"}
+NAMES = {1: "coordinator", 2: "supporter", 3: "requester"}
 INTRO = """\
 Peer Guide — terminal demo (offline; nothing is sent to Telegram).
 You are the SUPPORTER. Type /guide to start a guided session, /help for commands.
 Type a number to press that button. Demo commands:
-  :as supporter | :as coordinator | :as visitor   switch who you are
+  :as supporter | :as coordinator | :as requester   switch who you are
+  :reply <text>   as the supporter, reply to your peer's newest message (Telegram's "reply")
   :sticker   send a sticker      :quit   leave
+Try it: `:as requester`, /request and tap through; `:as supporter`, accept the offer; talk.
 """
 _TAG = re.compile(r"<[^>]+>")
 
@@ -87,6 +94,10 @@ class ObservedApi(FakeBotApi):
             "editMessageReplyMarkup",
         ):
             self.screen.show(name, params, result)
+        if self.screen is not None and name == "copyMessage":
+            copied = self.messages[(int(params["chat_id"]), int(result["message_id"]))]
+            shown = dict(copied, text="💬 " + str(copied.get("text") or "[photo or file]"))
+            self.screen.show(name, params, shown)
         return result
 
 
@@ -148,6 +159,21 @@ async def _enrol_supporter(svc: Services, sim: Simulator) -> None:
     if screen_out:
         screen_out.out(f"(demo: the supporter opens an invite link: /start {invite.code})")
     await sim.send(PEOPLE["supporter"], f"/start {invite.code}")
+    with svc.db.transaction() as tx:  # a profile that fits most requests, as /profile would set
+        person = repos.get_person(tx, PEOPLE["supporter"])
+        if person is not None:
+            person.stage, person.display_name = "resident", "Demo supporter"
+            person.topics = list(CHOICES[Field.TOPIC])
+            tx.add(person)
+
+
+def _newest_relayed(sim: Simulator, chat_id: int) -> int | None:
+    """The newest message in this chat that belongs to a conversation with a peer."""
+    svc: Services = sim.app.bot_data["services"]
+    with svc.db.transaction() as tx:
+        query = select(RelayMessage.message_id).where(RelayMessage.chat_id == chat_id)
+        found = tx.exec(query.order_by(col(RelayMessage.id).desc())).first()
+    return int(found) if found is not None else None
 
 
 async def _loop(
@@ -161,12 +187,18 @@ async def _loop(
         if line in (":quit", ":q", ":exit"):
             return
         if line.startswith(":as"):
-            name = line[3:].strip()
+            name = ALIASES.get(line[3:].strip(), line[3:].strip())
             if name in PEOPLE:
                 screen.viewer = PEOPLE[name]
                 out(f"(you are now the {name})")
             else:
-                out("(try :as supporter, :as coordinator or :as visitor)")
+                out("(try :as supporter, :as coordinator or :as requester)")
+        elif line.startswith(":reply"):
+            target = _newest_relayed(sim, screen.viewer)
+            if target is None:
+                out("(nothing to reply to: no conversation with a peer in this chat)")
+            else:
+                await sim.send(screen.viewer, line[6:].strip() or "…", reply_to=target)
         elif line == ":sticker":
             await sim.sticker(screen.viewer)
         elif line.isdigit():

@@ -26,6 +26,7 @@ from bot.render import Outgoing, Renderer
 from bot.settings import Settings
 from flows import guide, intake, matching
 from flows.cascade import (
+    RATINGS,
     WAITING,
     HandOver,
     Offer,
@@ -50,7 +51,6 @@ log = logging.getLogger(__name__)
 REFERRAL_DAYS = 7
 CHECKIN_AFTER = timedelta(days=2)
 IDLE_WAIT = 30.0
-RATINGS = ("1", "2", "3", "4", "5")
 PRESSED = -1  # Send.edit_id meaning "the message whose button was pressed"
 
 

@@ -24,6 +24,7 @@ class RequestStatus(StrEnum):
 
 
 WAITING = (RequestStatus.SEARCHING, RequestStatus.UNASSIGNED)
+RATINGS = ("1", "2", "3", "4", "5")  # how helpful the conversation was, asked after /end
 LIVE = (RequestStatus.INTAKE, *WAITING, RequestStatus.CONNECTED)
 
 

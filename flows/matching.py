@@ -34,6 +34,8 @@ POINTS = {
     "in_hours": 2,
     "per_open_case": -1,
 }
+# The reasons a score can carry, as the coordinator sees them.
+REASONS = ("same_stage", "one_step_senior", "more_senior", "topic", "in_hours", "open_cases")
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -148,3 +149,13 @@ def test_every_topic_has_resources_and_a_programme_can_replace_them(tmp_path: Pa
     catalog = load_catalog(override=tmp_path)
     assert [r.name for r in catalog.topic_resources["exams"]] == ["Campus tutoring"]
     assert catalog.topic_resources["burnout"]  # other topics keep the shipped entries
+
+
+def test_every_message_key_the_shell_names_is_required_content() -> None:
+    """A key written out in the shell's code must be in the required set, so a programme's
+    content folder that lacks it fails at start, not in front of a person."""
+    source = "\n".join(p.read_text() for p in Path("bot").glob("*.py"))
+    named = set(re.findall(r"""text\(\s*"([a-z_][a-z0-9_.]*)\"""", source))
+    named |= set(re.findall(r"""_retire_offer\(\w+, "([a-z_.]+)"\)""", source))
+    assert len(named) > 80
+    assert named - required_keys() == set()

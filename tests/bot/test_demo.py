@@ -75,3 +75,40 @@ async def test_numbers_only_press_buttons_that_are_still_on_screen(tmp_path: Pat
     text = await demo(tmp_path, ["/guide", "4", "1", ":quit"])  # pause, then an old number
     assert "Paused" in text
     assert "(no button 1 here; the newest message has 0)" in text
+
+
+async def test_a_requester_and_the_supporter_are_matched_and_talk_anonymously_in_the_demo(
+    tmp_path: Path,
+) -> None:
+    text = await demo(
+        tmp_path,
+        [
+            ":as requester",
+            "/request",
+            "1",  # safe: yes
+            "3",  # resident / fellow
+            "8",  # skip the department
+            "3",  # burnout
+            "1",  # English
+            "1",  # anonymous chat
+            "2",  # no preference
+            "2",  # this week
+            ":as supporter",
+            "1",  # I'll take it
+            ":as requester",
+            "I can't switch off after nights",
+            ":as supporter",
+            ":reply That sounds hard. What helps, usually?",
+            ":as requester",
+            "/end",
+            "5",
+            ":quit",
+        ],
+    )
+    assert "are you safe right now?" in text
+    assert "Request #1 — someone would like to talk" in text
+    assert "is yours" in text
+    assert "💬 I can't switch off after nights" in text
+    assert "💬 That sounds hard. What helps, usually?" in text
+    assert "How helpful was it" in text
+    assert "Would you like your peer to check in" in text

@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from bot.callbacks import offer_data, request_data
+from bot.fake_api import ApiError
 from flows.cascade import RequestStatus
 from storage import repos
 from storage import request_repo as rr
@@ -508,3 +509,57 @@ async def test_stickers_and_typing_during_intake_get_a_clear_reply(bot: Harness)
     assert any("use the buttons" in t for t in bot.texts(calls, VISITOR))
     calls = await bot.sim.send(VISITOR, "/nonsense")
     assert any("don't know that command" in t for t in bot.texts(calls, VISITOR))
+
+
+def failing_for(chat: int, code: int, description: str) -> Any:
+    def fault(method: str, params: dict[str, Any]) -> None:
+        if method == "sendMessage" and int(params["chat_id"]) == chat:
+            raise ApiError(code, description)
+
+    return fault
+
+
+async def test_an_offer_to_a_supporter_who_blocked_the_bot_goes_to_the_next_at_once(
+    bot: Harness,
+) -> None:
+    await supporter(bot, SUPPORTER, topics=("burnout",))
+    await supporter(bot, OTHER_SUPPORTER, topics=())
+    bot.api.fault = failing_for(SUPPORTER, 403, "Forbidden: bot was blocked by the user")
+    await intake(bot, VISITOR)
+    row = request_of(bot, VISITOR)
+    assert row.offered_to == OTHER_SUPPORTER
+    assert row.tried == [SUPPORTER]
+    assert "Request #" in bot.api.chat(OTHER_SUPPORTER)[-1]["text"]
+
+
+async def test_an_offer_lost_to_a_network_error_moves_on_when_it_times_out_even_after_a_restart(
+    bot: Harness,
+) -> None:
+    await supporter(bot, SUPPORTER, topics=("burnout",))
+    await supporter(bot, OTHER_SUPPORTER, topics=())
+    bot.api.fault = failing_for(SUPPORTER, 502, "Bad Gateway")
+    await intake(bot, VISITOR)
+    assert request_of(bot, VISITOR).offered_to == SUPPORTER  # written before the send failed
+    bot = await bot.restart()
+    bot.clock.advance(minutes=10, seconds=1)
+    await tick(bot)
+    row = request_of(bot, VISITOR)
+    assert row.offered_to == OTHER_SUPPORTER
+    await bot.sim.press(OTHER_SUPPORTER, "✅ I'll take it")
+    assert request_of(bot, VISITOR).status == RequestStatus.CONNECTED
+
+
+async def test_a_supporter_at_their_case_limit_or_away_gets_no_offer(bot: Harness) -> None:
+    await supporter(bot, SUPPORTER, topics=("burnout",))
+    await supporter(bot, OTHER_SUPPORTER, topics=())
+    await bot.sim.send(SUPPORTER, "/away")
+    await intake(bot, VISITOR)
+    assert request_of(bot, VISITOR).offered_to == OTHER_SUPPORTER
+    with bot.svc.db.transaction() as tx:
+        person = repos.get_person(tx, OTHER_SUPPORTER)
+        assert person is not None
+        person.max_cases = 1
+        tx.add(person)
+    await bot.sim.press(OTHER_SUPPORTER, "✅ I'll take it")
+    await intake(bot, REQUESTER_2)
+    assert request_of(bot, REQUESTER_2).status == RequestStatus.UNASSIGNED
