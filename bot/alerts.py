@@ -320,6 +320,15 @@ class AlertDesk:
         name = repo.display_name(tx, person_id)
         return html.escape(name) if name else self.renderer.text("alert.someone")
 
+    def _case(self, alert: Alert) -> str:
+        """What an alert is about: a supporter's case, a request, or both."""
+        parts = []
+        if alert.session_id is not None:
+            parts.append(self.renderer.text("alerts.case", id=alert.session_id))
+        if alert.request_id is not None:
+            parts.append(self.renderer.text("alerts.request", id=alert.request_id))
+        return " · ".join(parts) or self.renderer.text("alerts.case", id="—")
+
     def trigger_text(self, trigger: str) -> str:
         """A trigger rule as coordinators read it (never the text that caused it)."""
         if trigger.startswith("text_"):
@@ -465,7 +474,7 @@ class AlertDesk:
                         trigger=self.trigger_text(alert.trigger),
                         state=state,
                         raised=self._time(tx, alert.created_at),
-                        case=alert.session_id or "—",
+                        case=self._case(alert),
                     )
                 )
         return "\n".join(lines)

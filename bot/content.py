@@ -139,6 +139,11 @@ ALERT_TRIGGERS = [
     "request_sla",
 ]
 REQUEST_KEYS = [
+    "alerts.case",
+    "alerts.request",
+    "profile.any_time",
+    "hours.set",
+    "hours.usage",
     "alert.body_request",
     "alert.from_request",
     "alert.unreachable_requester",

@@ -32,7 +32,7 @@ from bot.callbacks import (
 )
 from bot.checkins import CheckIns, case_list, on_case_button
 from bot.guide_runner import runner
-from bot.profiles import on_availability, on_profile, on_profile_button
+from bot.profiles import on_availability, on_hours, on_profile, on_profile_button
 from bot.request_handlers import (
     on_assign,
     on_end,
@@ -474,6 +474,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         "profile": on_profile,
         "available": on_availability,
         "away": on_availability,
+        "hours": on_hours,
         "request": on_request,
         "end": on_end,
         "assign": on_assign,

@@ -12,6 +12,7 @@ from bot import messenger
 from bot.render import Outgoing
 from bot.services import Services, services
 from flows.enrolment import may_guide
+from flows.followup import parse_quiet_hours
 from flows.intake import CHOICES, Field
 from flows.matching import TrainingStage
 from storage import repos
@@ -50,6 +51,8 @@ def summary(svc: Services, person: Person) -> str:
         topics=", ".join(_label(svc, "topics", t) for t in person.topics) or none,
         languages=", ".join(_label(svc, "languages", lang) for lang in person.languages) or none,
         max_cases=person.max_cases,
+        hours=person.hours or text("profile.any_time"),
+        tz=person.timezone or svc.settings.timezone,
         available=text("profile.available" if person.available else "profile.away"),
     )
 
@@ -128,6 +131,28 @@ async def on_availability(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await message.reply_text(
         svc.renderer.text("profile.available_set" if available else "profile.away_set")
     )
+
+
+async def on_hours(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/hours 08:00-20:00 or /hours any: when this supporter prefers new requests."""
+    svc, user = services(context), update.effective_user
+    message = update.effective_message
+    if user is None or message is None or not may_guide(svc.role_of(user.id)):
+        return await _forbidden(svc, update)
+    arg = "".join(context.args or []).strip().lower()
+    text = svc.renderer.text
+    if arg != "any" and parse_quiet_hours(arg) is None:
+        await message.reply_text(text("hours.usage"))
+        return
+    with svc.db.transaction() as tx:
+        person = repos.ensure_staff(
+            tx, user.id, svc.role_of(user.id), user.first_name, svc.clock.now()
+        )
+        person.hours = None if arg == "any" else arg
+        tx.add(person)
+        tz = person.timezone or svc.settings.timezone
+    shown = text("profile.any_time") if arg == "any" else arg
+    await message.reply_text(text("hours.set", hours=shown, tz=tz))
 
 
 async def on_profile_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:

@@ -6,7 +6,6 @@ language on the way through."""
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from sqlmodel import Session
 from telegram import Message, Update
@@ -15,7 +14,7 @@ from bot.callbacks import guide_data
 from bot.render import Outgoing
 from bot.requests import Outcome, RequestDesk, Send
 from flows import guide
-from flows.cascade import RequestStatus
+from flows.cascade import RELAY_KEEP, RequestStatus
 from flows.crisis import RiskLevel, TextSignal
 from flows.guide import GuideState
 from flows.intents import AlertCoordinators, Button, Urgency
@@ -24,8 +23,6 @@ from storage import request_repo as rr
 from storage.models import SupportRequest
 
 log = logging.getLogger(__name__)
-
-CHECKIN_RELAY = timedelta(days=14)  # after /end, a requested check-in keeps the relay open
 
 
 def relay_open(row: SupportRequest) -> bool:
@@ -42,7 +39,7 @@ async def on_message(desk: RequestDesk, update: Update, signal: TextSignal) -> b
         return False
     now = desk.clock.now()
     with desk.db.transaction() as tx:
-        row = rr.live_for(tx, user.id) or rr.checkin_relay_for(tx, user.id, now - CHECKIN_RELAY)
+        row = rr.live_for(tx, user.id) or rr.checkin_relay_for(tx, user.id, now - RELAY_KEEP)
         reply_to = message.reply_to_message
         replied = rr.relayed(tx, user.id, reply_to.message_id) if reply_to else None
         if replied is not None and replied.supporter_id == user.id:

@@ -27,6 +27,7 @@ from bot.settings import Settings
 from flows import guide, intake, matching
 from flows.cascade import (
     RATINGS,
+    RELAY_KEEP,
     WAITING,
     HandOver,
     Offer,
@@ -98,6 +99,7 @@ def supporter_of(person: Person, open_cases: int, default_tz: str) -> matching.S
         topics=frozenset(person.topics or []),
         department=person.department,
         timezone=person.timezone or default_tz,
+        hours=parse_quiet_hours(person.hours) if person.hours else None,
         max_cases=person.max_cases,
         open_cases=open_cases,
         available=person.available,
@@ -683,6 +685,9 @@ class RequestDesk:
                 outcome.alerted = True
                 log.warning("request_sla_missed request=%s urgent=%s", row.id, row.urgent)
                 rr.save(tx, row)
+            purged = rr.purge_relay(tx, now - RELAY_KEEP)
+            if purged:
+                log.info("relay_ids_purged count=%s", purged)
         return outcome
 
     async def run_once(self) -> None:

@@ -25,6 +25,9 @@ class RequestStatus(StrEnum):
 
 WAITING = (RequestStatus.SEARCHING, RequestStatus.UNASSIGNED)
 RATINGS = ("1", "2", "3", "4", "5")  # how helpful the conversation was, asked after /end
+# After /end, a check-in the requester asked for keeps the relay open this long; after that the
+# message ids that thread the conversation are deleted.
+RELAY_KEEP = timedelta(days=14)
 LIVE = (RequestStatus.INTAKE, *WAITING, RequestStatus.CONNECTED)
 
 

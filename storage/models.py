@@ -55,6 +55,7 @@ class Person(SQLModel, table=True):
         sa_column=Column(JSON, nullable=False, server_default='["en"]'),
     )
     max_cases: int = 3
+    hours: str | None = Field(default=None, max_length=11)  # when they take requests, local
     available: bool = True
     last_assigned_at: datetime | None = _time(default=None)
     enrolled_at: datetime | None = _time(default=None)

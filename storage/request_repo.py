@@ -150,6 +150,16 @@ def thread_start(tx: Session, request_id: int, chat_id: int) -> int | None:
     return int(found) if found is not None else None
 
 
+def purge_relay(tx: Session, ended_before: datetime) -> int:
+    """Delete the message ids of conversations over before `ended_before`."""
+    over = select(SupportRequest.id).where(
+        col(SupportRequest.status).in_((RequestStatus.ENDED, RequestStatus.CANCELLED)),
+        col(SupportRequest.ended_at) < ended_before,
+    )
+    result = tx.exec(delete(RelayMessage).where(col(RelayMessage.request_id).in_(over)))
+    return int(result.rowcount or 0)
+
+
 def checkin_relay_for(tx: Session, requester_id: int, since: datetime) -> SupportRequest | None:
     """An ended request whose requester asked for a check-in (ended after `since`): the relay
     stays open for it."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.requests import supporter_of
+from flows.matching import Request, TrainingStage, score
 from storage import repos
 from storage.models import Person
 from tests.auxil.harness import SUPPORTER, VISITOR, Harness
@@ -72,3 +74,25 @@ async def test_visitors_have_no_profile_and_forged_profile_buttons_do_nothing(
     calls = await bot.sim.press_data(VISITOR, "p1:stage:resident", message)
     assert "no longer active" in calls[0].params["text"]
     assert person(bot).stage is None
+
+
+async def test_hours_are_set_shown_and_used_by_matching(bot: Harness) -> None:
+    await bot.enrol(SUPPORTER)
+    assert "Usage: /hours" in bot.texts(await bot.sim.send(SUPPORTER, "/hours teatime"))[0]
+    reply = bot.texts(await bot.sim.send(SUPPORTER, "/hours 08:00-12:00"))[0]
+    assert "Hours set: 08:00-12:00 (America/New_York)" in reply
+    assert person(bot).hours == "08:00-12:00"
+    assert (
+        "Hours for new requests: 08:00-12:00"
+        in bot.texts(await bot.sim.send(SUPPORTER, "/profile"))[0]
+    )
+    # 15:00 UTC is 10:00 in New York: within hours, so the score carries "in_hours".
+    profile = supporter_of(person(bot), 0, bot.svc.settings.timezone)
+    assert profile.hours is not None
+    request = Request(TrainingStage.RESIDENT, "burnout", "en")
+    assert ("in_hours", 2) in score(request, profile, bot.clock.now()).reasons
+    bot.clock.advance(hours=4)  # 14:00 in New York
+    assert ("in_hours", 2) not in score(request, profile, bot.clock.now()).reasons
+    await bot.sim.send(SUPPORTER, "/hours any")
+    assert person(bot).hours is None
+    assert "enrolled peer supporters" in bot.texts(await bot.sim.send(VISITOR, "/hours any"))[0]

@@ -563,3 +563,54 @@ async def test_a_supporter_at_their_case_limit_or_away_gets_no_offer(bot: Harnes
     await bot.sim.press(OTHER_SUPPORTER, "✅ I'll take it")
     await intake(bot, REQUESTER_2)
     assert request_of(bot, REQUESTER_2).status == RequestStatus.UNASSIGNED
+
+
+async def test_the_check_in_relay_closes_and_its_message_ids_go_after_two_weeks(
+    bot: Harness,
+) -> None:
+    await supporter(bot, SUPPORTER)
+    await intake(bot, VISITOR)
+    await bot.sim.press(SUPPORTER, "✅ I'll take it")
+    await bot.sim.send(VISITOR, "hi")
+    await bot.sim.send(VISITOR, "/end")
+    await bot.sim.press(VISITOR, "5")
+    await bot.sim.press(VISITOR, "Yes, please check in")
+    thread = rr_thread(bot, request_of(bot, VISITOR).id, SUPPORTER)
+    bot.clock.advance(days=13)
+    await tick(bot)
+    assert rr_thread(bot, request_of(bot, VISITOR).id, SUPPORTER) == thread
+    bot.clock.advance(days=2)
+    await tick(bot)
+    assert rr_thread(bot, request_of(bot, VISITOR).id, SUPPORTER) is None
+    await bot.sim.send(SUPPORTER, "are you there?", reply_to=thread)
+    assert "are you there?" not in [c["text"] for c in copies(bot, VISITOR)]
+    calls = await bot.sim.send(VISITOR, "hello again")
+    assert "hello again" not in [c["text"] for c in copies(bot, SUPPORTER)]
+    assert "💬 I'd like to talk to a peer" in bot.sim.buttons(VISITOR), bot.texts(calls)
+
+
+async def test_contacts_are_shared_only_when_both_agree(bot: Harness) -> None:
+    await supporter(bot, SUPPORTER)
+    answers = tuple("Share contacts" if a.startswith("Anonymous") else a for a in SAFE_ANSWERS)
+    await intake(bot, VISITOR, answers)
+    await bot.sim.press(SUPPORTER, "✅ I'll take it")
+    assert "🤝 Share my contact" in bot.sim.buttons(VISITOR)
+    calls = await bot.sim.press(VISITOR, "🤝 Share my contact")
+    assert "tg://user" not in " ".join(bot.texts(calls))
+    assert any(
+        c.params.get("text") == "Noted. Contacts are shared only when you both agree."
+        for c in calls
+    )
+    calls = await bot.sim.press(SUPPORTER, "🤝 Share my contact")
+    texts_for_requester = " ".join(bot.texts(calls, VISITOR))
+    texts_for_supporter = " ".join(bot.texts(calls, SUPPORTER))
+    assert f"tg://user?id={SUPPORTER}" in texts_for_requester
+    assert f"tg://user?id={VISITOR}" in texts_for_supporter
+
+
+async def test_coordinators_see_request_alerts_in_the_alert_list(bot: Harness) -> None:
+    await bot.sim.send(VISITOR, "/request")
+    await bot.sim.press(VISITOR, "I'm not sure")
+    listing = bot.texts(await bot.sim.send(COORDINATOR, "/alerts"), COORDINATOR)[0]
+    assert "request #1" in listing
+    assert "not sure they are safe" in listing
