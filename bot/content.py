@@ -191,6 +191,7 @@ REQUEST_KEYS = [
     "share.link",
     "assign.usage",
     "assign.none_waiting",
+    "assign.stats",
     "assign.header",
     "assign.line",
     "assign.not_waiting",

@@ -16,13 +16,15 @@ from bot.callbacks import OfferButton, RequestButton, request_data
 from bot.render import Outgoing
 from bot.requests import PRESSED, REFERRAL_DAYS, Outcome, Send, supporter_of
 from bot.services import Services, services
-from flows.cascade import WAITING, RequestStatus, request_from
+from flows.cascade import WAITING, RequestStatus, contact_times, request_from, summarise
 from flows.enrolment import Role
 from flows.matching import excluded
 from storage import repos
 from storage import request_repo as rr
 
 log = logging.getLogger(__name__)
+
+STATS_PERIOD = timedelta(days=30)
 
 
 def _user(update: Update) -> int:
@@ -199,11 +201,12 @@ async def on_assign(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 def waiting_list(svc: Services, tx: Session) -> str:
     """Requests waiting for a supporter, for coordinators: what, how urgent, since when."""
     desk = svc.requests
+    now = svc.clock.now()
+    stats = contact_summary(svc, tx)
     rows = rr.waiting(tx)
     if not rows:
-        return desk.text("assign.none_waiting")
+        return "\n".join([desk.text("assign.none_waiting"), stats])
     lines = [desk.text("assign.header")]
-    now = svc.clock.now()
     for row in rows:
         since = row.submitted_at or row.created_at
         lines.append(
@@ -215,7 +218,29 @@ def waiting_list(svc: Services, tx: Session) -> str:
                 **desk.describe(row),
             )
         )
+    lines.append(stats)
     return "\n".join(lines)
+
+
+def contact_summary(svc: Services, tx: Session) -> str:
+    """Time to contact over the last 30 days, in minutes."""
+    since = svc.clock.now() - STATS_PERIOD
+    rows = rr.submitted_since(tx, since)
+    times = [contact_times(r.submitted_at, r.accepted_at, r.first_contact_at) for r in rows]
+    summary = summarise(times, rr.missed_deadline_since(tx, since))
+
+    def minutes(seconds: int | None) -> str:
+        return "—" if seconds is None else str(round(seconds / 60))
+
+    return svc.requests.text(
+        "assign.stats",
+        days=STATS_PERIOD.days,
+        requests=summary.requests,
+        connected=summary.connected,
+        to_accept=minutes(summary.median_to_accept),
+        to_first=minutes(summary.median_to_first_message),
+        missed=summary.missed_deadline,
+    )
 
 
 def candidates_text(svc: Services, tx: Session, rid: int) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from statistics import median
 
 from flows.intake import Field
 from flows.matching import Candidate, Request, TrainingStage
@@ -100,6 +101,30 @@ def contact_times(
         return int((end - submitted_at).total_seconds())
 
     return ContactTimes(gap(accepted_at), gap(first_at))
+
+
+@dataclass(frozen=True)
+class ContactSummary:
+    """Requests over a period: how many, how many reached a supporter, and the median waits."""
+
+    requests: int
+    connected: int
+    median_to_accept: int | None  # seconds
+    median_to_first_message: int | None
+    missed_deadline: int
+
+
+def summarise(times: Sequence[ContactTimes], missed_deadline: int) -> ContactSummary:
+    """The time-to-contact figures coordinators see."""
+    accepted = [t.to_accept for t in times if t.to_accept is not None]
+    first = [t.to_first_message for t in times if t.to_first_message is not None]
+    return ContactSummary(
+        requests=len(times),
+        connected=len(accepted),
+        median_to_accept=int(median(accepted)) if accepted else None,
+        median_to_first_message=int(median(first)) if first else None,
+        missed_deadline=missed_deadline,
+    )
 
 
 def request_from(answers: Sequence[Sequence[str]]) -> Request:

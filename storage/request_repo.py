@@ -108,6 +108,20 @@ def overdue(tx: Session, now: datetime) -> Sequence[SupportRequest]:
     return tx.exec(query.order_by(col(SupportRequest.id))).all()
 
 
+def submitted_since(tx: Session, since: datetime) -> Sequence[SupportRequest]:
+    """Requests submitted (intake finished) since `since`."""
+    query = select(SupportRequest).where(col(SupportRequest.submitted_at) >= since)
+    return tx.exec(query).all()
+
+
+def missed_deadline_since(tx: Session, since: datetime) -> int:
+    """How many requests since `since` were raised for waiting past their deadline."""
+    query = select(func.count()).where(
+        Alert.trigger == "request_sla", col(Alert.created_at) >= since
+    )
+    return int(tx.exec(query).one())
+
+
 def waiting(tx: Session) -> Sequence[SupportRequest]:
     """Requests waiting for a supporter, oldest first."""
     query = select(SupportRequest).where(col(SupportRequest.status).in_(WAITING))

@@ -331,7 +331,16 @@ async def test_declines_and_timeouts_move_down_the_list_then_coordinators_assign
     assert "same stage +3" in why
     assert "ready for this topic +3" in why
     assert "already asked" in why
+    assert "Last 30 days: 1 request(s), 0 reached a supporter" in listing
     await bot.sim.send(COORDINATOR, f"/assign {row.id} {OTHER_SUPPORTER}")
+    bot.clock.advance(minutes=2)
+    await bot.sim.send(
+        OTHER_SUPPORTER, "Hi, I'm here", reply_to=rr_thread(bot, row.id, OTHER_SUPPORTER)
+    )
+    stats = bot.texts(await bot.sim.send(COORDINATOR, "/assign"), COORDINATOR)[0]
+    # Waited 22 minutes for a supporter (9 + 2 + 11 minutes of offers), 24 until the first word.
+    assert "1 request(s), 1 reached a supporter" in stats
+    assert "median wait for a supporter 22 min · to their first message 24 min" in stats
     row = request_of(bot, VISITOR)
     assert row.status == RequestStatus.CONNECTED
     assert row.supporter_id == OTHER_SUPPORTER

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from flows.cascade import HandOver, Offer, Timing, contact_times, next_step, request_from, sla_due
+from flows.cascade import (
+    HandOver,
+    Offer,
+    Timing,
+    contact_times,
+    next_step,
+    request_from,
+    sla_due,
+    summarise,
+)
 from flows.matching import Candidate, Supporter, TrainingStage
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
@@ -69,3 +78,18 @@ def test_intake_answers_become_a_matching_request() -> None:
     skipped = request_from([["stage", "resident"], ["department", "skip"]])
     assert skipped.department is None
     assert skipped.language == "en"
+
+
+def test_the_summary_gives_counts_and_median_waits() -> None:
+    times = [
+        contact_times(NOW, NOW + timedelta(minutes=2), NOW + timedelta(minutes=5)),
+        contact_times(NOW, NOW + timedelta(minutes=4), None),
+        contact_times(NOW, NOW + timedelta(minutes=30), NOW + timedelta(minutes=31)),
+        contact_times(NOW, None, None),
+    ]
+    summary = summarise(times, missed_deadline=1)
+    assert (summary.requests, summary.connected, summary.missed_deadline) == (4, 3, 1)
+    assert summary.median_to_accept == 240
+    assert summary.median_to_first_message == (300 + 1860) // 2
+    empty = summarise([], 0)
+    assert (empty.median_to_accept, empty.median_to_first_message) == (None, None)
