@@ -248,15 +248,7 @@ class RequestDesk:
         outcome = Outcome()
         for item in step.intents:
             if isinstance(item, AlertCoordinators):
-                self.alerts.raise_alert(
-                    tx,
-                    person_id=user_id,
-                    session_id=None,
-                    level=item.level,
-                    trigger=item.trigger,
-                    request_id=row.id,
-                )
-                outcome.alerted = True
+                outcome.alerted = self._alert(tx, row, item.level, item.trigger)
         row.intake, row.unsafe = step.state.to_data(), step.state.unsafe
         outcome.sends += self._say(row, step.intents)
         submit = next((i for i in step.intents if isinstance(i, SubmitRequest)), None)
@@ -296,15 +288,7 @@ class RequestDesk:
         urgency = Urgency.ACUTE if signal.level is RiskLevel.HIGH else Urgency.NON_ACUTE
         outcome = Outcome([Send(user_id, self.renderer.resources(urgency))])
         assert row.id is not None
-        self.alerts.raise_alert(
-            tx,
-            person_id=user_id,
-            session_id=None,
-            level=urgency,
-            trigger=f"text_{signal.trigger or signal.level}",
-            request_id=row.id,
-        )
-        outcome.alerted = True
+        outcome.alerted = self._alert(tx, row, urgency, f"text_{signal.trigger or signal.level}")
         if not row.urgent:  # a request that turns urgent gets the faster clock
             row.urgent, row.unsafe = True, True
             if row.submitted_at is not None:
@@ -312,6 +296,22 @@ class RequestDesk:
             rr.save(tx, row)
         outcome.sends.append(Send(user_id, Outgoing(self.text("intake.someone_will_reach_out"))))
         return outcome
+
+    def _alert(self, tx: Session, row: SupportRequest, level: str, trigger: str) -> bool:
+        """Raise a coordinator alert about a requester (in the caller's transaction)."""
+        self.alerts.raise_alert(
+            tx,
+            person_id=row.requester_id or 0,
+            session_id=None,
+            level=level,
+            trigger=trigger,
+            request_id=row.id,
+        )
+        return True
+
+    @staticmethod
+    def _urgency(row: SupportRequest) -> Urgency:
+        return Urgency.ACUTE if row.urgent else Urgency.NON_ACUTE
 
     # ---- the offer cascade ----
 
@@ -348,14 +348,7 @@ class RequestDesk:
             )
         assert isinstance(decision, HandOver)
         row.status, row.offered_to, row.offer_expires_at = RequestStatus.UNASSIGNED, None, None
-        self.alerts.raise_alert(
-            tx,
-            person_id=row.requester_id,
-            session_id=None,
-            level=Urgency.ACUTE if row.urgent else Urgency.NON_ACUTE,
-            trigger="request_unassigned",
-            request_id=row.id,
-        )
+        self._alert(tx, row, self._urgency(row), "request_unassigned")
         log.warning("request_unassigned request=%s tried=%s", row.id, len(row.tried))
         return Outcome(
             [Send(row.requester_id, Outgoing(self.text("request.handed_over")))], alerted=True
@@ -551,16 +544,18 @@ class RequestDesk:
             )
         return Outcome(sends)
 
+    @staticmethod
+    def _ended(tx: Session, user_id: int, rid: int) -> SupportRequest | None:
+        """The requester's own ended request, locked; None for anyone else's or a live one."""
+        row = rr.get(tx, rid, lock=True)
+        if row is None or row.requester_id != user_id or row.status != RequestStatus.ENDED:
+            return None
+        return row
+
     def rate(self, tx: Session, user_id: int, rid: int, value: str) -> Outcome:
         """The requester's rating, then the check-in question in its place."""
-        row = rr.get(tx, rid, lock=True)
-        if (
-            row is None
-            or row.requester_id != user_id
-            or row.status != RequestStatus.ENDED
-            or row.rating is not None
-            or value not in RATINGS
-        ):
+        row = self._ended(tx, user_id, rid)
+        if row is None or row.rating is not None or value not in RATINGS:
             return Outcome(toast=self.text("button.stale"))
         row.rating = int(value)
         rr.save(tx, row)
@@ -572,14 +567,8 @@ class RequestDesk:
 
     def checkin(self, tx: Session, user_id: int, rid: int, value: str) -> Outcome:
         """Whether the requester would like the supporter to check in; yes plans it."""
-        row = rr.get(tx, rid, lock=True)
-        if (
-            row is None
-            or row.requester_id != user_id
-            or row.status != RequestStatus.ENDED
-            or row.wants_checkin is not None
-            or value not in ("yes", "no")
-        ):
+        row = self._ended(tx, user_id, rid)
+        if row is None or row.wants_checkin is not None or value not in ("yes", "no"):
             return Outcome(toast=self.text("button.stale"))
         row.wants_checkin = value == "yes"
         rr.save(tx, row)
@@ -674,15 +663,7 @@ class RequestDesk:
             for row in rr.overdue(tx, now):
                 assert row.id is not None
                 row.sla_due_at = None  # raised once; acknowledgement and escalation take over
-                self.alerts.raise_alert(
-                    tx,
-                    person_id=row.requester_id or 0,
-                    session_id=None,
-                    level=Urgency.ACUTE if row.urgent else Urgency.NON_ACUTE,
-                    trigger="request_sla",
-                    request_id=row.id,
-                )
-                outcome.alerted = True
+                outcome.alerted = self._alert(tx, row, self._urgency(row), "request_sla")
                 log.warning("request_sla_missed request=%s urgent=%s", row.id, row.urgent)
                 rr.save(tx, row)
             purged = rr.purge_relay(tx, now - RELAY_KEEP)
