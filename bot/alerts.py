@@ -41,7 +41,7 @@ RECENT = timedelta(days=7)
 STALE_CLAIM = timedelta(minutes=2)  # a send takes seconds; an older claim's sender has died
 IDLE_WAIT = 1.0
 # Alerts about a request's progress, not a crisis: nobody is told to call an emergency line.
-ROUTINE_TRIGGERS = frozenset({"request_unassigned", "request_sla"})
+ROUTINE_TRIGGERS = frozenset({"request_unassigned", "request_sla", "relay_blocked"})
 
 
 def about_requester(alert: Alert) -> bool:
@@ -408,7 +408,8 @@ class AlertDesk:
         if message.kind == MessageKind.CLOSE:
             return self.alert_text(tx, alert), None
         if message.kind == MessageKind.ACK_NOTICE:
-            return text("alert.ack_notice", name=self._name(tx, alert.acked_by)), None
+            key = "alert.ack_notice_requester" if about_requester(alert) else "alert.ack_notice"
+            return text(key, name=self._name(tx, alert.acked_by)), None
         if message.kind == MessageKind.BLOCKED_NOTICE:
             return text("alert.blocked_notice", id=alert.id), None
         key = "alert.unreachable_requester" if about_requester(alert) else "alert.unreachable"
@@ -446,7 +447,7 @@ class AlertDesk:
                 elif message.status == Delivery.PENDING:
                     message.status = "cancelled"
                     tx.add(message)
-            if alert.person_id:  # 0 once a requester asked to be forgotten
+            if alert.person_id and alert.trigger not in ROUTINE_TRIGGERS:  # 0: forgotten
                 repo.enqueue(tx, alert_id, alert.person_id, MessageKind.ACK_NOTICE, now)
         log.info("alert_acknowledged alert=%s by=%s", alert_id, coordinator_id)
         self._wake.set()

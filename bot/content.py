@@ -137,8 +137,16 @@ ALERT_TRIGGERS = [
     "intake_unsure",
     "request_unassigned",
     "request_sla",
+    "relay_blocked",
 ]
 REQUEST_KEYS = [
+    "relay.lost.uncopyable",
+    "relay.lost.network",
+    "relay.requester_left",
+    "relay.supporter_left",
+    "alert.ack_notice_requester",
+    "request.staff",
+    "forget.staff",
     "alerts.case",
     "alerts.request",
     "profile.any_time",

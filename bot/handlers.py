@@ -243,9 +243,10 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             signal.level,
             signal.trigger,
         )
-    if await relay.on_message(svc.requests, update, signal):
+    visitor = await _resources_first(update, context, signal)
+    if await relay.on_message(svc.requests, update, signal, visitor=visitor):
         return
-    if svc.role_of(_user_id(update)) is Role.VISITOR:
+    if visitor:
         await _visitor_text(update, context, signal)
         return
 
@@ -257,18 +258,35 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _relay_hint(svc, update)
 
 
+async def _resources_first(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, signal: TextSignal
+) -> bool:
+    """Whether the writer is a requester (not enrolled). A requester whose message signals
+    crisis gets the resources now, before anything else — even if the database is failing.
+    (Supporters get them from their guide, in the same reply.)"""
+    svc, user_id = services(context), _user_id(update)
+    try:
+        visitor = svc.role_of(user_id) is Role.VISITOR
+    except Exception:  # noqa: BLE001 - safety first: resources even when the lookup fails
+        visitor = True
+        if signal.level is RiskLevel.NONE:
+            raise
+    if visitor and signal.level is not RiskLevel.NONE:
+        urgency = Urgency.ACUTE if signal.level is RiskLevel.HIGH else Urgency.NON_ACUTE
+        await messenger.send(context.bot, user_id, svc.renderer.resources(urgency))
+    return visitor
+
+
 async def _visitor_text(
     update: Update, context: ContextTypes.DEFAULT_TYPE, signal: TextSignal
 ) -> None:
-    """Someone with no request writes: crisis language opens intake at once (resources, alert,
-    the safety question); anything else gets the introduction."""
+    """Someone with no request writes: crisis language opens intake at once (the resources are
+    already on screen; then the alert and the safety question); anything else gets the
+    introduction."""
     svc = services(context)
     if signal.level is RiskLevel.NONE:
         await _intro(update, svc)
         return
-    urgency = Urgency.ACUTE if signal.level is RiskLevel.HIGH else Urgency.NON_ACUTE
-    # Resources first, before any database work, so they arrive even if something else fails.
-    await messenger.send(context.bot, _user_id(update), svc.renderer.resources(urgency))
     await on_request_with_signal(update, context, signal)
 
 
@@ -298,7 +316,12 @@ async def on_unrecognised(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     is_command = bool(update.effective_message and update.effective_message.text)
     if not is_command:  # a photo, voice note or sticker may belong to an anonymous conversation
         caption = update.effective_message.caption if update.effective_message else None
-        if await relay.on_message(svc.requests, update, assess_text(caption or "")):
+        signal = assess_text(caption or "")
+        visitor = await _resources_first(update, context, signal)
+        if await relay.on_message(svc.requests, update, signal, visitor=visitor):
+            return
+        if visitor and signal.level is not RiskLevel.NONE:
+            await _visitor_text(update, context, signal)
             return
     if svc.role_of(_user_id(update)) is Role.VISITOR:
         await _reply(

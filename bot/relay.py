@@ -32,14 +32,21 @@ def relay_open(row: SupportRequest) -> bool:
     )
 
 
-async def on_message(desk: RequestDesk, update: Update, signal: TextSignal) -> bool:
-    """Handle a message that belongs to a request; False when it does not (the caller goes on)."""
+async def on_message(
+    desk: RequestDesk, update: Update, signal: TextSignal, *, visitor: bool
+) -> bool:
+    """Handle a message that belongs to a request; False when it does not (the caller goes on).
+    Only requesters (`visitor`) write into a request freely; supporters and coordinators only by
+    replying to a relayed message, so their private notes never reach a peer. A requester's
+    crisis resources were already sent by the caller."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return False
     now = desk.clock.now()
     with desk.db.transaction() as tx:
-        row = rr.live_for(tx, user.id) or rr.checkin_relay_for(tx, user.id, now - RELAY_KEEP)
+        row = None
+        if visitor:
+            row = rr.live_for(tx, user.id) or rr.checkin_relay_for(tx, user.id, now - RELAY_KEEP)
         reply_to = message.reply_to_message
         replied = rr.relayed(tx, user.id, reply_to.message_id) if reply_to else None
         if replied is not None and replied.supporter_id == user.id:
@@ -52,7 +59,7 @@ async def on_message(desk: RequestDesk, update: Update, signal: TextSignal) -> b
             if relay_open(row):
                 outcome = _from_requester(desk, tx, row, message, signal)
             else:
-                outcome = desk.wrote(tx, row, user.id, signal)
+                outcome = desk.wrote(tx, row, user.id, signal, resources_shown=True)
         else:
             return False
     await desk.deliver(outcome)
@@ -70,7 +77,10 @@ def _from_supporter(
         rr.save(tx, row)
         log.info("request_first_contact request=%s", row.id)
     log.info("relay_to_requester request=%s", row.id)
-    return Outcome([Send(row.requester_id, copy_of=(row.supporter_id, message.message_id))])
+    copy = Send(
+        row.requester_id, copy_of=(row.supporter_id, message.message_id), relay_sender=row.id
+    )
+    return Outcome([copy])
 
 
 def _from_requester(
@@ -84,9 +94,6 @@ def _from_requester(
     assert row.requester_id is not None
     assert row.supporter_id is not None
     outcome = Outcome()
-    if signal.level is not RiskLevel.NONE:
-        urgency = Urgency.ACUTE if signal.level is RiskLevel.HIGH else Urgency.NON_ACUTE
-        outcome.sends.append(Send(row.requester_id, desk.renderer.resources(urgency)))
     thread = rr.thread_start(tx, row.id, row.supporter_id)
     outcome.sends.append(
         Send(
@@ -94,6 +101,7 @@ def _from_requester(
             copy_of=(row.requester_id, message.message_id),
             reply_to=thread,
             relay_for=row.id,
+            relay_sender=row.id,
         )
     )
     log.info("relay_to_supporter request=%s", row.id)
@@ -113,7 +121,20 @@ def _warn_supporter(
     session = repos.get_session(tx, row.session_id)
     notice = Send(row.supporter_id, Outgoing(desk.text("relay.peer_at_risk", id=row.id)))
     if session is None or session.status == "ended":
-        return [notice]
+        # The case is closed (e.g. a check-in after /end): no guide to turn to safety, so the
+        # supporter gets the resources here and a high signal alerts coordinators directly.
+        urgency = Urgency.ACUTE if signal.level is RiskLevel.HIGH else Urgency.NON_ACUTE
+        if signal.level is RiskLevel.HIGH:
+            desk.alerts.raise_alert(
+                tx,
+                person_id=row.supporter_id,
+                session_id=row.session_id,
+                level=urgency,
+                trigger=f"text_{signal.trigger or 'high'}",
+                request_id=row.id,
+            )
+            outcome.alerted = True
+        return [notice, Send(row.supporter_id, desk.renderer.resources(urgency))]
     now = desk.clock.now()
     state = GuideState.from_data(session.state)
     step = guide.advance(state, guide.Typed(now, None, signal.level, signal.trigger))

@@ -52,15 +52,29 @@ def _say(user_id: int, text: str) -> Outcome:
     return Outcome([Send(user_id, Outgoing(text))])
 
 
+def _is_requester(svc: Services, user_id: int) -> bool:
+    """Requests are for people who are not enrolled: a supporter's or coordinator's chat is
+    their working tool, and their notes must never flow into a peer conversation."""
+    return svc.role_of(user_id) is Role.VISITOR
+
+
 async def on_request(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/request: ask for a peer — safety first, then a few taps."""
-    desk, user_id = services(context).requests, _user(update)
+    svc, user_id = services(context), _user(update)
+    desk = svc.requests
+    if not _is_requester(svc, user_id):
+        await _apply(update, context, lambda tx: _say(user_id, desk.text("request.staff")))
+        return
     await _apply(update, context, lambda tx: desk.begin(tx, user_id))
 
 
 async def start_referral(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str) -> None:
     """/start ref_<code>: a reach-in link opens intake with the referral attached."""
-    desk, user_id = services(context).requests, _user(update)
+    svc, user_id = services(context), _user(update)
+    desk = svc.requests
+    if not _is_requester(svc, user_id):
+        await _apply(update, context, lambda tx: _say(user_id, desk.text("request.staff")))
+        return
 
     def action(tx: Session) -> Outcome:
         outcome = desk.redeem_referral(tx, user_id, code)
@@ -74,8 +88,10 @@ async def on_end(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc, user_id = services(context), _user(update)
     desk, args = svc.requests, context.args or []
 
+    requester = _is_requester(svc, user_id)
+
     def action(tx: Session) -> Outcome:
-        own = rr.live_for(tx, user_id)
+        own = rr.live_for(tx, user_id) if requester else None
         if own is not None:
             if own.status == RequestStatus.CONNECTED:
                 return desk.end(tx, own, user_id)
@@ -96,7 +112,11 @@ async def on_end(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_forgetme(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/forgetme: after a confirmation, delete what the bot holds about this requester."""
-    desk, user_id = services(context).requests, _user(update)
+    svc, user_id = services(context), _user(update)
+    desk = svc.requests
+    if not _is_requester(svc, user_id):
+        await _apply(update, context, lambda tx: _say(user_id, desk.text("forget.staff")))
+        return
     markup = InlineKeyboardMarkup(
         [
             [
@@ -118,6 +138,8 @@ async def on_forgetme(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 async def requester_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     """/cancel from a requester withdraws a request not yet connected; False if there is none."""
     svc, user_id = services(context), _user(update)
+    if not _is_requester(svc, user_id):
+        return False
     with svc.db.transaction() as tx:
         row = rr.live_for(tx, user_id)
         status = row.status if row else None
@@ -141,10 +163,14 @@ async def on_request_button(
     update: Update, context: ContextTypes.DEFAULT_TYPE, press: RequestButton
 ) -> None:
     """A requester's button: start, intake answer, rating, check-in wish, sharing, forget."""
-    desk, user_id = services(context).requests, _user(update)
+    svc, user_id = services(context), _user(update)
+    desk = svc.requests
     field, value, rid = press.field, press.value, press.request_id
+    requester = _is_requester(svc, user_id)
 
     def action(tx: Session) -> Outcome:
+        if field in ("start", "forget") and not requester:
+            return Outcome(toast=desk.text("button.stale"))
         if field == "start" and value == "talk":
             return desk.begin(tx, user_id)
         if field == "forget":
@@ -276,6 +302,8 @@ def candidates_text(svc: Services, tx: Session, rid: int) -> str:
     request = request_from(row.intake.get("answers", ()))
     load = rr.load_by_supporter(tx)
     for person in rr.supporters(tx):
+        if person.id == row.requester_id:
+            continue
         profile = supporter_of(person, load.get(person.id, 0), svc.settings.timezone)
         reason = excluded(request, profile)
         if reason is not None:

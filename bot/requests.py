@@ -67,6 +67,7 @@ class Send:
     relay_for: int | None = None  # record the new message as part of this request's thread
     offer_for: int | None = None  # record the new message as this request's offer
     card_of: int | None = None  # record the new message as this guide session's card
+    relay_sender: int | None = None  # a relayed copy for this request: tell its sender if lost
 
 
 @dataclass
@@ -276,17 +277,30 @@ class RequestDesk:
             tx, row, intake.Chose(Field(name), value, self.clock.now()), user_id
         )
 
-    def wrote(self, tx: Session, row: SupportRequest, user_id: int, signal: TextSignal) -> Outcome:
+    def wrote(
+        self,
+        tx: Session,
+        row: SupportRequest,
+        user_id: int,
+        signal: TextSignal,
+        *,
+        resources_shown: bool = False,
+    ) -> Outcome:
         """Typing while the request is in intake or waiting: read only for crisis language."""
         now = self.clock.now()
         if row.status == RequestStatus.INTAKE:
             return self._intake_event(
-                tx, row, intake.Wrote(signal.level, signal.trigger, now), user_id
+                tx,
+                row,
+                intake.Wrote(signal.level, signal.trigger, now),
+                user_id,
+                resources_shown=resources_shown,
             )
         if signal.level is RiskLevel.NONE:
             return Outcome([Send(user_id, Outgoing(self.text(f"request.already.{row.status}")))])
         urgency = Urgency.ACUTE if signal.level is RiskLevel.HIGH else Urgency.NON_ACUTE
-        outcome = Outcome([Send(user_id, self.renderer.resources(urgency))])
+        shown = [] if resources_shown else [Send(user_id, self.renderer.resources(urgency))]
+        outcome = Outcome(shown)
         assert row.id is not None
         outcome.alerted = self._alert(tx, row, urgency, f"text_{signal.trigger or signal.level}")
         if not row.urgent:  # a request that turns urgent gets the faster clock
@@ -636,6 +650,9 @@ class RequestDesk:
         now = self.clock.now()
         if referral is None or referral.used_at is not None or referral.expires_at <= now:
             return None
+        live = rr.live_for(tx, user_id)
+        if live is not None:  # keep the link for later; say where their request stands
+            return self.begin(tx, user_id)
         referral.used_at = now
         tx.add(referral)
         log.info("referral_used by_coordinator=%s", referral.created_by)
@@ -643,6 +660,32 @@ class RequestDesk:
         outcome = self.begin(tx, user_id, referral=code)
         outcome.sends.insert(0, welcome)
         return outcome
+
+    def relay_failed(self, rid: int, recipient: int, *, reason: str) -> Outcome:
+        """A relayed message did not arrive (`reason`: blocked, uncopyable or network). The
+        sender is told; a supporter who has blocked the bot gives the request back to the
+        coordinators."""
+        with self.db.transaction() as tx:
+            row = rr.get(tx, rid, lock=True)
+            if row is None or row.requester_id is None or row.supporter_id is None:
+                return Outcome()
+            log.warning("relay_undelivered request=%s reason=%s", rid, reason)
+            if reason != "blocked":
+                sender = row.supporter_id if recipient == row.requester_id else row.requester_id
+                return Outcome([Send(sender, Outgoing(self.text(f"relay.lost.{reason}")))])
+            if recipient == row.requester_id:
+                text = self.text("relay.requester_left", id=rid)
+                return Outcome([Send(row.supporter_id, Outgoing(text))])
+            if row.status != RequestStatus.CONNECTED:
+                return Outcome()
+            now = self.clock.now()
+            row.tried = [*row.tried, row.supporter_id]
+            row.status, row.supporter_id = RequestStatus.UNASSIGNED, None
+            row.sla_due_at = sla_due(now, True, self.timing)
+            rr.save(tx, row)
+            self._alert(tx, row, self._urgency(row), "relay_blocked")
+            text = self.text("relay.supporter_left")
+            return Outcome([Send(row.requester_id, Outgoing(text))], alerted=True)
 
     # ---- timeouts and deadlines ----
 
@@ -719,6 +762,10 @@ class RequestDesk:
             try:
                 message_id = await self._send_one(send, target_edit)
             except (Forbidden, BadRequest) as exc:
+                if send.relay_sender is not None:
+                    reason = "blocked" if isinstance(exc, Forbidden) else "uncopyable"
+                    await self._relay_lost(send, reason)
+                    continue
                 log.warning(
                     "request_send_failed chat_kind=%s error=%s",
                     "offer" if send.offer_for else "message",
@@ -729,6 +776,8 @@ class RequestDesk:
                 continue
             except TelegramError as exc:
                 log.warning("request_send_failed error=%s", type(exc).__name__)
+                if send.relay_sender is not None:
+                    await self._relay_lost(send, "network")
                 continue
             if message_id is None:
                 continue
@@ -743,6 +792,13 @@ class RequestDesk:
                 if send.card_of is not None:
                     repos.set_card(tx, send.card_of, message_id)
         return failed
+
+    async def _relay_lost(self, send: Send, reason: str) -> None:
+        assert send.relay_sender is not None
+        more = self.relay_failed(send.relay_sender, send.chat_id, reason=reason)
+        await self._send_all(more.sends, None)
+        if more.alerted:
+            await self.alerts.run_once()
 
     async def _send_one(self, send: Send, edit_id: int | None) -> int | None:
         assert self.bot is not None

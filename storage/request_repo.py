@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
 from flows.cascade import LIVE, WAITING, RequestStatus
-from storage.models import Alert, Person, Referral, RelayMessage, SupportRequest
+from storage.models import Alert, AlertMessage, Person, Referral, RelayMessage, SupportRequest
 
 
 def create(
@@ -91,12 +91,13 @@ def load_by_supporter(tx: Session) -> dict[int, int]:
 
 
 def expired_offers(tx: Session, now: datetime) -> Sequence[SupportRequest]:
-    """Offers nobody answered in time."""
+    """Offers nobody answered in time, locked (another replica's pass skips them)."""
     query = select(SupportRequest).where(
         SupportRequest.status == RequestStatus.SEARCHING,
         col(SupportRequest.offer_expires_at) <= now,
     )
-    return tx.exec(query.order_by(col(SupportRequest.id))).all()
+    query = query.order_by(col(SupportRequest.id)).with_for_update(skip_locked=True)
+    return tx.exec(query).all()
 
 
 def overdue(tx: Session, now: datetime) -> Sequence[SupportRequest]:
@@ -105,7 +106,8 @@ def overdue(tx: Session, now: datetime) -> Sequence[SupportRequest]:
         col(SupportRequest.status).in_(WAITING),
         col(SupportRequest.sla_due_at) <= now,
     )
-    return tx.exec(query.order_by(col(SupportRequest.id))).all()
+    query = query.order_by(col(SupportRequest.id)).with_for_update(skip_locked=True)
+    return tx.exec(query).all()
 
 
 def submitted_since(tx: Session, since: datetime) -> Sequence[SupportRequest]:
@@ -223,5 +225,18 @@ def forget(tx: Session, requester_id: int, now: datetime) -> int:
             row.offered_to = row.offer_expires_at = row.sla_due_at = None
             row.ended_at = now
         save(tx, row)
-    tx.exec(update(Alert).where(col(Alert.person_id) == requester_id).values(person_id=0))
+    if ids:
+        about_them = (
+            col(Alert.request_id).in_(ids)
+            & col(Alert.session_id).is_(None)
+            & (col(Alert.person_id) == requester_id)
+        )
+        tx.exec(update(Alert).where(about_them).values(person_id=0))
+    mine = col(AlertMessage.recipient_id) == requester_id
+    tx.exec(
+        update(AlertMessage)
+        .where(mine & col(AlertMessage.status).in_(("pending", "sending")))
+        .values(status="cancelled")
+    )
+    tx.exec(update(AlertMessage).where(mine).values(recipient_id=0))
     return len(rows)

@@ -623,3 +623,157 @@ async def test_coordinators_see_request_alerts_in_the_alert_list(bot: Harness) -
     listing = bot.texts(await bot.sim.send(COORDINATOR, "/alerts"), COORDINATOR)[0]
     assert "request #1" in listing
     assert "not sure they are safe" in listing
+
+
+async def test_supporters_and_coordinators_are_pointed_elsewhere_and_their_notes_stay_private(
+    bot: Harness,
+) -> None:
+    await supporter(bot, SUPPORTER)
+    await supporter(bot, OTHER_SUPPORTER)
+    for user in (SUPPORTER, COORDINATOR):
+        reply = bot.texts(await bot.sim.send(user, "/request"), user)[0]
+        assert "you deserve support too" in reply
+        assert "Physician Support Line" in reply
+        reply = bot.texts(await bot.sim.send(user, "/forgetme"), user)[0]
+        assert "kept by the programme" in reply
+    with bot.svc.db.transaction() as tx:
+        assert not tx.exec(select(SupportRequest)).all()
+    # A supporter talking with a requester: a non-reply note goes to their guide, never across.
+    await intake(bot, VISITOR)
+    taker = request_of(bot, VISITOR).offered_to
+    assert taker is not None
+    await bot.sim.press(taker, "✅ I'll take it")
+    await bot.sim.send(taker, "/cancel")
+    assert request_of(bot, VISITOR).status == RequestStatus.CONNECTED
+    await bot.sim.send(taker, "my case J.S. in bed 4 is struggling")
+    assert not copies(bot, VISITOR)
+
+
+async def test_high_risk_from_the_requester_after_the_case_is_closed_still_alerts(
+    bot: Harness,
+) -> None:
+    await supporter(bot, SUPPORTER)
+    await intake(bot, VISITOR)
+    await bot.sim.press(SUPPORTER, "✅ I'll take it")
+    await bot.sim.send(VISITOR, "/end")
+    await bot.sim.press(VISITOR, "3")
+    await bot.sim.press(VISITOR, "Yes, please check in")
+    row = request_of(bot, VISITOR)
+    with bot.svc.db.transaction() as tx:  # the supporter closed the case
+        session = tx.get(GuideSession, row.session_id)
+        assert session is not None
+        session.status = "ended"
+        tx.add(session)
+    calls = await bot.sim.send(VISITOR, "i am going to kill myself tonight")
+    assert "Crisis resources" in bot.texts(calls, VISITOR)[0]  # first, before anything else
+    supporter_texts = " ".join(bot.texts(calls, SUPPORTER))
+    assert "may mean they are at risk" in supporter_texts
+    assert "Crisis resources" in supporter_texts
+    (alert,) = alerts(bot)
+    assert alert.level == "acute"
+    assert alert.person_id == SUPPORTER
+    assert alert.request_id == row.id
+
+
+async def test_a_photo_caption_with_crisis_language_from_a_visitor_gets_resources_and_an_alert(
+    bot: Harness,
+) -> None:
+    calls = await bot.sim.photo(VISITOR, caption="goodbye everyone, i'm going to end it tonight")
+    texts = bot.texts(calls, VISITOR)
+    assert "Crisis resources" in texts[0]
+    assert any("are you safe right now?" in t for t in texts)
+    assert alerts(bot)
+
+
+async def test_acknowledging_alerts_tells_a_requester_only_about_their_safety(
+    bot: Harness,
+) -> None:
+    await bot.sim.send(VISITOR, "/request")
+    await bot.sim.press(VISITOR, "No")
+    for label in SAFE_ANSWERS[1:]:
+        await bot.sim.press(VISITOR, label)  # nobody to offer it to: handed over
+    assert [a.trigger for a in alerts(bot)] == ["intake_no", "request_unassigned"]
+    for alert in alerts(bot):
+        data, message = f"a1:{alert.id}:ack", bot.api.chat(COORDINATOR)[-1]
+        await bot.sim.press_data(COORDINATOR, data, message)
+    await tick(bot)
+    told = [t for t in (m.get("text", "") for m in bot.api.chat(VISITOR)) if "is on it" in t]
+    assert len(told) == 1
+    assert "will reach out to you here, through this chat" in told[0]
+
+
+async def test_forgetme_does_not_touch_the_supporters_own_alerts_and_unlinks_every_message(
+    bot: Harness,
+) -> None:
+    await supporter(bot, SUPPORTER)
+    await bot.sim.send(VISITOR, "/request")
+    await bot.sim.press(VISITOR, "No")
+    for label in SAFE_ANSWERS[1:]:
+        await bot.sim.press(VISITOR, label)
+    await bot.sim.press(SUPPORTER, "✅ I'll take it")
+    await bot.sim.send(VISITOR, "i am going to kill myself tonight")  # alert on the case
+    await bot.sim.press_data(
+        COORDINATOR, f"a1:{alerts(bot)[0].id}:ack", bot.api.chat(COORDINATOR)[-1]
+    )
+    await tick(bot)
+    await bot.sim.send(VISITOR, "/forgetme")
+    await bot.sim.press(VISITOR, "Delete my data")
+    people = [(a.trigger, a.person_id) for a in alerts(bot)]
+    assert ("intake_no", 0) in people
+    assert any(person == SUPPORTER for _, person in people)
+    with bot.svc.db.transaction() as tx:
+        recipients = {m.recipient_id for m in tx.exec(select(AlertMessage)).all()}
+    assert VISITOR not in recipients
+
+
+async def test_a_referral_link_is_not_spent_while_a_request_is_already_going(
+    bot: Harness,
+) -> None:
+    await supporter(bot, SUPPORTER)
+    text = bot.texts(await bot.sim.send(COORDINATOR, "/refer"), COORDINATOR)[0]
+    code = text.split("start=")[1].split()[0]
+    await intake(bot, VISITOR)
+    calls = await bot.sim.send(VISITOR, f"/start {code}")
+    assert "We're finding a peer for you" in bot.texts(calls, VISITOR)[0]
+    await bot.sim.send(VISITOR, "/cancel")
+    await bot.sim.send(VISITOR, f"/start {code}")
+    assert request_of(bot, VISITOR).referral == code.removeprefix("ref_")
+
+
+async def test_a_supporter_who_blocks_the_bot_mid_conversation_hands_the_request_back(
+    bot: Harness,
+) -> None:
+    await supporter(bot, SUPPORTER)
+    await supporter(bot, OTHER_SUPPORTER, topics=())
+    await intake(bot, VISITOR)
+    await bot.sim.press(SUPPORTER, "✅ I'll take it")
+
+    def blocked(method: str, params: dict[str, Any]) -> None:
+        if int(params.get("chat_id", 0)) == SUPPORTER and method in ("copyMessage", "sendMessage"):
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+
+    bot.api.fault = blocked
+    calls = await bot.sim.send(VISITOR, "are you there?")
+    assert any("a coordinator is finding someone else" in t for t in bot.texts(calls, VISITOR))
+    row = request_of(bot, VISITOR)
+    assert row.status == RequestStatus.UNASSIGNED
+    assert SUPPORTER in row.tried
+    assert alerts(bot)[-1].trigger == "relay_blocked"
+    await bot.sim.send(COORDINATOR, f"/assign {row.id} {OTHER_SUPPORTER}")
+    await bot.sim.send(VISITOR, "hello?")
+    assert copies(bot, OTHER_SUPPORTER)[-1]["text"] == "hello?"
+
+
+async def test_a_message_that_cannot_be_copied_is_reported_to_its_sender(bot: Harness) -> None:
+    await supporter(bot, SUPPORTER)
+    await intake(bot, VISITOR)
+    await bot.sim.press(SUPPORTER, "✅ I'll take it")
+
+    def uncopyable(method: str, params: dict[str, Any]) -> None:
+        if method == "copyMessage":
+            raise ApiError(400, "Bad Request: message can't be copied")
+
+    bot.api.fault = uncopyable
+    calls = await bot.sim.send(VISITOR, "a poll, say")
+    assert any("couldn't be passed on" in t for t in bot.texts(calls, VISITOR))
+    assert request_of(bot, VISITOR).status == RequestStatus.CONNECTED
