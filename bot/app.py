@@ -25,6 +25,7 @@ from bot.requests import RequestDesk
 from bot.services import Services, TimeParser
 from bot.settings import Settings
 from bot.timeparse import parse_when
+from flows.crisis import assess_text
 from storage import repos
 from storage.db import Database
 
@@ -84,6 +85,7 @@ def build_application(
 async def start_services(app: App) -> None:
     """After initialize: best-effort start-up calls, then the scheduler with every pending job."""
     svc: Services = app.bot_data["services"]
+    assess_text("")  # read the crisis lexicon and model now, not on someone's first message
     svc.followups.bot = app.bot
     text = svc.renderer.text
     try:

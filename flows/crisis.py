@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from flows import crisis_model
+
 MAX_CHARS = 4000
 
 
@@ -208,7 +210,15 @@ def _negated(scope: str, start: int, end: int, lex: Lexicon) -> bool:
     return bool(lex.post_negation.match(scope[end:]))
 
 
-def _apply(rule: Rule, scope: str, lex: Lexicon) -> Match | None:
+@dataclass(frozen=True)
+class Cleared:
+    """A rule's words were there, but the lexicon judged them harmless (negated, joking,
+    clinical, or an exception): the learned model may not overrule that."""
+
+    rule: str
+
+
+def _apply(rule: Rule, scope: str, lex: Lexicon) -> Match | Cleared | None:
     found = rule.pattern.search(scope)
     if found is None:
         return None
@@ -223,37 +233,81 @@ def _apply(rule: Rule, scope: str, lex: Lexicon) -> Match | None:
         )
         start, end = min(start, cue.start()), max(end, cue.end())
     if any(lex.cues[name].search(scope) for name in rule.unless):
-        return None
+        return Cleared(rule.id)
     if (
         rule.playful
         and lex.cues["humour"].search(_clause_at(scope, found.start(), lex))
         and not lex.cues["serious"].search(scope)
     ):
-        return None
+        return Cleared(rule.id)
     personal = lex.cues["self"].search(scope) is not None
     if rule.person and not personal and lex.cues["third"].search(scope) is None:
         return None
     if not rule.clinical_ok and not personal and lex.cues["clinical"].search(scope):
-        return None
+        return Cleared(rule.id)
     if rule.negatable and _negated(scope, start, end, lex):
-        return None
+        return Cleared(rule.id)
     return Match(rule.id, rule.category, rule.level, found.group(0))
 
 
-def assess_text(text: str, language: str = "en") -> TextSignal:
-    """Assess one message: HIGH, POSSIBLE or NONE, with the matches that explain it."""
+def model_text(text: str, language: str = "en") -> str:
+    """The text as the learned model reads it: normalised like the lexicon, idioms removed."""
+    lex = lexicon(language)
+    normalised = normalise(text, lex)
+    for idiom in lex.idioms:
+        normalised = idiom.sub(" ~ ", normalised)
+    return normalised
+
+
+def _learned(text: str, language: str) -> Match | None:
+    """The learned model's reading, as a match (None below its thresholds or without a model)."""
+    found = crisis_model.model(language)
+    prepared = model_text(text, language)
+    if found is None or len(prepared.split()) < found.min_words:
+        return None  # too short to judge from wording alone ("got it", "2nite 10pm")
+    p_any, p_high = found.scores(prepared)
+    if p_any < found.threshold_any:  # both must agree before the model calls anything risky
+        return None
+    if p_high >= found.threshold_high:
+        return Match("learned_high", "learned", RiskLevel.HIGH, "")
+    if p_any >= found.threshold_any:
+        return Match("learned_any", "learned", RiskLevel.POSSIBLE, "")
+    return None
+
+
+def _clinical_only(text: str, lex: Lexicon) -> bool:
+    normalised = normalise(text, lex)
+    return bool(lex.cues["clinical"].search(normalised)) and not lex.cues["self"].search(
+        normalised
+    )
+
+
+def assess_text(text: str, language: str = "en", *, use_model: bool = True) -> TextSignal:
+    """Assess one message: HIGH, POSSIBLE or NONE, with the matches that explain it. The
+    lexicon's rules come first; the learned model (`use_model`) can only raise the level."""
     lex = lexicon(language)
     matches: list[Match] = []
+    cleared = False
     for sentence in _split(normalise(text, lex), lex.sentence_breaks):
         for idiom in lex.idioms:
             sentence = idiom.sub(" ~ ", sentence)
         clauses = _split(sentence, lex.clause_breaks)
         for rule in lex.rules:
             for scope in [sentence] if rule.sentence else clauses:
-                match = _apply(rule, scope, lex)
-                if match is not None:
-                    matches.append(match)
+                verdict = _apply(rule, scope, lex)
+                cleared |= isinstance(verdict, Cleared)
+                if isinstance(verdict, Match):
+                    matches.append(verdict)
                     break
-    matches.sort(key=lambda m: -_ORDER[m.level])
+    # The model is a safety net for wording the lexicon does not know: it speaks only when no
+    # rule fired, none was cleared as negated, joking, clinical or an exception, and the text is
+    # not clinical talk with nothing about the writer.
+    if use_model and not matches and not cleared and not _clinical_only(text, lex):
+        learned = _learned(text, language)
+    else:
+        learned = None
+    if learned is not None:
+        matches.append(learned)
+    matches.sort(key=lambda m: -_ORDER[m.level])  # stable: at equal level a rule explains first
     level = matches[0].level if matches else RiskLevel.NONE
     return TextSignal(level, tuple(matches))

@@ -112,8 +112,9 @@ def test_the_lexicon_is_compiled_once_per_language() -> None:
     assert lexicon("en") is lexicon("en")
 
 
-# Measured on our own labelled sets. Each set was first measured blind (figures in the README),
-# then used to tune the lexicon; these floors keep the tuned figures from sliding.
+# Measured on our own labelled sets, lexicon and learned model together. Each set was first
+# measured blind (figures in the README), then used to tune the lexicon and train the model;
+# these floors keep the tuned figures from sliding.
 @pytest.mark.parametrize(
     ("name", "recall_any", "recall_high", "false_positives"),
     [
@@ -123,6 +124,8 @@ def test_the_lexicon_is_compiled_once_per_language() -> None:
         ("crisis_en_final.tsv", 0.93, 0.90, 0.05),
         ("crisis_en_extra.tsv", 0.90, 0.93, 0.05),
         ("crisis_en_sixth.tsv", 0.93, 0.93, 0.05),
+        ("crisis_en_seventh.tsv", 0.93, 0.90, 0.05),
+        ("crisis_en_everyday.tsv", 1.0, 1.0, 0.01),  # ordinary traffic: times, notes, thanks
     ],
 )
 def test_measured_recall_and_false_positives_stay_within_targets(
@@ -138,4 +141,6 @@ def test_measured_recall_and_false_positives_stay_within_targets(
 def test_the_labelled_sets_are_well_formed() -> None:
     for path in sorted(Path(DATA).glob("crisis_*.tsv")):
         rows = load(path)
-        assert {level for _, level, _ in rows} == set(RiskLevel), path.name
+        levels = {level for _, level, _ in rows}
+        everyday = path.name == "crisis_en_everyday.tsv"  # ordinary traffic only
+        assert levels == ({RiskLevel.NONE} if everyday else set(RiskLevel)), path.name
