@@ -58,22 +58,29 @@ def _is_requester(svc: Services, user_id: int) -> bool:
     return svc.role_of(user_id) is Role.VISITOR
 
 
+async def _refused(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, allowed: Role, key: str
+) -> bool:
+    """Reply with `key` (once per update) unless the sender has the `allowed` role."""
+    svc, user_id = services(context), _user(update)
+    if svc.role_of(user_id) is allowed:
+        return False
+    await _apply(update, context, lambda tx: _say(user_id, svc.requests.text(key)))
+    return True
+
+
 async def on_request(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/request: ask for a peer — safety first, then a few taps."""
-    svc, user_id = services(context), _user(update)
-    desk = svc.requests
-    if not _is_requester(svc, user_id):
-        await _apply(update, context, lambda tx: _say(user_id, desk.text("request.staff")))
+    desk, user_id = services(context).requests, _user(update)
+    if await _refused(update, context, Role.VISITOR, "request.staff"):
         return
     await _apply(update, context, lambda tx: desk.begin(tx, user_id))
 
 
 async def start_referral(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str) -> None:
     """/start ref_<code>: a reach-in link opens intake with the referral attached."""
-    svc, user_id = services(context), _user(update)
-    desk = svc.requests
-    if not _is_requester(svc, user_id):
-        await _apply(update, context, lambda tx: _say(user_id, desk.text("request.staff")))
+    desk, user_id = services(context).requests, _user(update)
+    if await _refused(update, context, Role.VISITOR, "request.staff"):
         return
 
     def action(tx: Session) -> Outcome:
@@ -112,10 +119,8 @@ async def on_end(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_forgetme(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/forgetme: after a confirmation, delete what the bot holds about this requester."""
-    svc, user_id = services(context), _user(update)
-    desk = svc.requests
-    if not _is_requester(svc, user_id):
-        await _apply(update, context, lambda tx: _say(user_id, desk.text("forget.staff")))
+    desk, user_id = services(context).requests, _user(update)
+    if await _refused(update, context, Role.VISITOR, "forget.staff"):
         return
     markup = InlineKeyboardMarkup(
         [
@@ -202,8 +207,7 @@ async def on_assign(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/assign — waiting requests; /assign N — who fits and why; /assign N <id|me> — assign."""
     svc, user_id = services(context), _user(update)
     desk, args = svc.requests, context.args or []
-    if svc.role_of(user_id) is not Role.COORDINATOR:
-        await _apply(update, context, lambda tx: _say(user_id, desk.text("coordinator.only")))
+    if await _refused(update, context, Role.COORDINATOR, "coordinator.only"):
         return
 
     def action(tx: Session) -> Outcome:
@@ -322,8 +326,7 @@ async def on_refer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/refer: a one-time reach-in link for a colleague (e.g. after an adverse event)."""
     svc, user_id = services(context), _user(update)
     desk = svc.requests
-    if svc.role_of(user_id) is not Role.COORDINATOR:
-        await _apply(update, context, lambda tx: _say(user_id, desk.text("coordinator.only")))
+    if await _refused(update, context, Role.COORDINATOR, "coordinator.only"):
         return
     username = svc.settings.bot_username or context.bot.username
 
