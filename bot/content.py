@@ -140,6 +140,12 @@ ALERT_TRIGGERS = [
     "relay_blocked",
 ]
 REQUEST_KEYS = [
+    "resources.self.acute",
+    "resources.self.non_acute",
+    "relay.staff_label",
+    "relay.checkin_unreachable",
+    "relay.own_wellbeing",
+    "invite.problem.live_request",
     "relay.lost.uncopyable",
     "relay.lost.network",
     "relay.requester_left",

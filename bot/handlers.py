@@ -122,6 +122,9 @@ def redeem(svc: Services, update_id: int, user_id: int, code: str) -> str | None
         if problem is not None or invite is None:
             log.info("invite_rejected user=%s reason=%s", user_id, problem)
             return f"invite.problem.{problem or InviteProblem.UNKNOWN}"
+        if rr.live_for(tx, user_id) is not None:  # finish being helped before helping
+            log.info("invite_deferred user=%s reason=live_request", user_id)
+            return "invite.problem.live_request"
         repos.use_invite(tx, invite)
         repos.enrol(tx, user_id, invite.role, now)
         log.info("enrolled user=%s role=%s", user_id, invite.role)
@@ -273,7 +276,7 @@ async def _resources_first(
             raise
     if visitor and signal.level is not RiskLevel.NONE:
         urgency = Urgency.ACUTE if signal.level is RiskLevel.HIGH else Urgency.NON_ACUTE
-        await messenger.send(context.bot, user_id, svc.renderer.resources(urgency))
+        await messenger.send(context.bot, user_id, svc.renderer.resources(urgency, for_self=True))
     return visitor
 
 

@@ -52,7 +52,7 @@ async def on_message(
         if replied is not None and replied.supporter_id == user.id:
             if not repos.mark_update(tx, update.update_id, now):
                 return True
-            outcome = _from_supporter(desk, tx, replied, message)
+            outcome = _from_supporter(desk, tx, replied, message, signal)
         elif row is not None:
             if not repos.mark_update(tx, update.update_id, now):
                 return True
@@ -66,12 +66,32 @@ async def on_message(
     return True
 
 
+def _open_for_supporter(desk: RequestDesk, tx: Session, row: SupportRequest) -> bool:
+    """Connected, or the check-in window of the requester's newest request."""
+    if row.requester_id is None:
+        return False
+    if row.status == RequestStatus.CONNECTED:
+        return True
+    window = rr.checkin_relay_for(tx, row.requester_id, desk.clock.now() - RELAY_KEEP)
+    return window is not None and window.id == row.id
+
+
 def _from_supporter(
-    desk: RequestDesk, tx: Session, row: SupportRequest, message: Message
+    desk: RequestDesk, tx: Session, row: SupportRequest, message: Message, signal: TextSignal
 ) -> Outcome:
     assert row.supporter_id is not None
-    if not relay_open(row) or row.requester_id is None:
+    if not _open_for_supporter(desk, tx, row) or row.requester_id is None:
         return Outcome([Send(row.supporter_id, Outgoing(desk.text("relay.closed", id=row.id)))])
+    own: list[Send] = []
+    if signal.level is not RiskLevel.NONE and "?" not in (message.text or message.caption or ""):
+        # Supporters' replies often name risk to ask about it; a statement may be about
+        # themselves. A private word and the resources — no alert on a reply to a peer.
+        urgency = Urgency.ACUTE if signal.level is RiskLevel.HIGH else Urgency.NON_ACUTE
+        own = [
+            Send(row.supporter_id, Outgoing(desk.text("relay.own_wellbeing"))),
+            Send(row.supporter_id, desk.renderer.resources(urgency, for_self=True)),
+        ]
+        log.info("crisis_in_supporter_reply request=%s level=%s", row.id, signal.level)
     if row.first_contact_at is None:
         row.first_contact_at = desk.clock.now()
         rr.save(tx, row)
@@ -80,7 +100,7 @@ def _from_supporter(
     copy = Send(
         row.requester_id, copy_of=(row.supporter_id, message.message_id), relay_sender=row.id
     )
-    return Outcome([copy])
+    return Outcome([copy, *own])
 
 
 def _from_requester(

@@ -102,9 +102,11 @@ class Renderer:
         markup = self.keyboard(intent.buttons, data_for)
         return Outgoing("\n\n".join(parts), markup, intent.replace, is_card=bool(intent.buttons))
 
-    def resources(self, level: Urgency) -> Outgoing:
-        """What to do now for this level, then every resource; https targets become buttons."""
-        lines = [self.text(f"resources.{level}"), "", self.text("resources.list_header")]
+    def resources(self, level: Urgency, *, for_self: bool = False) -> Outgoing:
+        """What to do now for this level (for a helper, or for the person themselves), then every
+        resource; https targets become buttons."""
+        key = f"resources.self.{level}" if for_self else f"resources.{level}"
+        lines = [self.text(key), "", self.text("resources.list_header")]
         buttons = []
         for res in self.catalog.resources:
             lines.append(
@@ -135,7 +137,7 @@ class Renderer:
         if isinstance(intent, Say):
             return self.say(intent, data_for, tz)
         if isinstance(intent, ShowResources):
-            return self.resources(intent.level)
+            return self.resources(intent.level, for_self=intent.for_self)
         if isinstance(intent, ShowTopicResources):
             return self.topic_resources(intent.topic)
         return None

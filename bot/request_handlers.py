@@ -14,9 +14,9 @@ from telegram.ext import ContextTypes
 
 from bot.callbacks import OfferButton, RequestButton, request_data
 from bot.render import Outgoing
-from bot.requests import PRESSED, REFERRAL_DAYS, Outcome, Send, supporter_of
+from bot.requests import PRESSED, REFERRAL_DAYS, Outcome, Send, assignable, supporter_of
 from bot.services import Services, services
-from flows.cascade import WAITING, RequestStatus, contact_times, request_from, summarise
+from flows.cascade import RequestStatus, contact_times, request_from, summarise
 from flows.enrolment import Role
 from flows.matching import excluded
 from storage import repos
@@ -278,7 +278,7 @@ def candidates_text(svc: Services, tx: Session, rid: int) -> str:
     cannot, and why."""
     desk = svc.requests
     row = rr.get(tx, rid)
-    if row is None or row.status not in WAITING:
+    if row is None or not assignable(row):
         return desk.text("assign.not_waiting", id=rid)
     lines = [desk.text("assign.candidates_header", id=rid, **desk.describe(row))]
     ranked = desk.ranked(tx, row)

@@ -80,6 +80,14 @@ class Outcome:
     armed: list[tuple[int, datetime]] = field(default_factory=list)
 
 
+def assignable(row: SupportRequest) -> bool:
+    """A coordinator may assign a request that is waiting, or one still in intake whose
+    requester said they may not be safe (someone must be able to reach them now)."""
+    if row.requester_id is None:
+        return False
+    return row.status in WAITING or (row.status == RequestStatus.INTAKE and row.unsafe)
+
+
 def timing_from(settings: Settings) -> Timing:
     """Offer and deadline durations configured for this programme."""
     return Timing(
@@ -299,7 +307,8 @@ class RequestDesk:
         if signal.level is RiskLevel.NONE:
             return Outcome([Send(user_id, Outgoing(self.text(f"request.already.{row.status}")))])
         urgency = Urgency.ACUTE if signal.level is RiskLevel.HIGH else Urgency.NON_ACUTE
-        shown = [] if resources_shown else [Send(user_id, self.renderer.resources(urgency))]
+        resources = self.renderer.resources(urgency, for_self=True)
+        shown = [] if resources_shown else [Send(user_id, resources)]
         outcome = Outcome(shown)
         assert row.id is not None
         outcome.alerted = self._alert(tx, row, urgency, f"text_{signal.trigger or signal.level}")
@@ -435,6 +444,7 @@ class RequestDesk:
         now = self.clock.now()
         row.status, row.supporter_id, row.accepted_at = RequestStatus.CONNECTED, supporter_id, now
         row.offered_to = row.offer_expires_at = row.sla_due_at = None
+        row.intake = {k: v for k, v in row.intake.items() if k != "share"}  # consent is per pair
         person = repos.get_person(tx, supporter_id) or repos.enrol(
             tx, supporter_id, "coordinator", now
         )
@@ -466,7 +476,10 @@ class RequestDesk:
             out = self.renderer.render(intent, data_for, tz)
             if out is not None:
                 sends.append(Send(supporter_id, out, card_of=sid))
-        stage = self.text(f"btn.intake.stage.{person.stage or 'other'}")
+        if person.role == "coordinator":
+            stage = self.text("relay.staff_label")
+        else:
+            stage = self.text(f"btn.intake.stage.{person.stage or 'other'}")
         sends.append(
             Send(
                 row.requester_id,
@@ -486,7 +499,7 @@ class RequestDesk:
     def assign(self, tx: Session, coordinator_id: int, rid: int, target: int) -> Outcome:
         """A coordinator gives a waiting request to a supporter (or takes it)."""
         row = rr.get(tx, rid, lock=True)
-        if row is None or row.status not in WAITING or row.requester_id is None:
+        if row is None or not assignable(row):
             return Outcome(
                 [Send(coordinator_id, Outgoing(self.text("assign.not_waiting", id=rid)))]
             )
@@ -559,16 +572,19 @@ class RequestDesk:
         return Outcome(sends)
 
     @staticmethod
-    def _ended(tx: Session, user_id: int, rid: int) -> SupportRequest | None:
-        """The requester's own ended request, locked; None for anyone else's or a live one."""
+    def _ended(tx: Session, user_id: int, rid: int, now: datetime) -> SupportRequest | None:
+        """The requester's own ended request, locked; None for anyone else's, a live one, or one
+        ended so long ago that a check-in could no longer go through the relay."""
         row = rr.get(tx, rid, lock=True)
         if row is None or row.requester_id != user_id or row.status != RequestStatus.ENDED:
+            return None
+        if row.ended_at is not None and row.ended_at < now - RELAY_KEEP:
             return None
         return row
 
     def rate(self, tx: Session, user_id: int, rid: int, value: str) -> Outcome:
         """The requester's rating, then the check-in question in its place."""
-        row = self._ended(tx, user_id, rid)
+        row = self._ended(tx, user_id, rid, self.clock.now())
         if row is None or row.rating is not None or value not in RATINGS:
             return Outcome(toast=self.text("button.stale"))
         row.rating = int(value)
@@ -581,7 +597,7 @@ class RequestDesk:
 
     def checkin(self, tx: Session, user_id: int, rid: int, value: str) -> Outcome:
         """Whether the requester would like the supporter to check in; yes plans it."""
-        row = self._ended(tx, user_id, rid)
+        row = self._ended(tx, user_id, rid, self.clock.now())
         if row is None or row.wants_checkin is not None or value not in ("yes", "no"):
             return Outcome(toast=self.text("button.stale"))
         row.wants_checkin = value == "yes"
@@ -676,9 +692,13 @@ class RequestDesk:
             if recipient == row.requester_id:
                 text = self.text("relay.requester_left", id=rid)
                 return Outcome([Send(row.supporter_id, Outgoing(text))])
-            if row.status != RequestStatus.CONNECTED:
-                return Outcome()
+            if row.status != RequestStatus.CONNECTED:  # the check-in window after /end
+                row.wants_checkin = False
+                rr.save(tx, row)
+                text = self.text("relay.checkin_unreachable")
+                return Outcome([Send(row.requester_id, Outgoing(text))])
             now = self.clock.now()
+            row.intake = {k: v for k, v in row.intake.items() if k != "share"}
             row.tried = [*row.tried, row.supporter_id]
             row.status, row.supporter_id = RequestStatus.UNASSIGNED, None
             row.sla_due_at = sla_due(now, True, self.timing)

@@ -177,7 +177,7 @@ def _unsafe(state: IntakeState, urgency: Urgency, trigger: str) -> Step:
     requester may carry on."""
     new = replace(state, unsafe=True)
     intents: list[Intent | SubmitRequest] = [
-        ShowResources(urgency),
+        ShowResources(urgency, for_self=True),
         AlertCoordinators(urgency, trigger),
         Say("intake.someone_will_reach_out", replace=False),
     ]

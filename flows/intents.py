@@ -56,6 +56,7 @@ class ShowResources:
     """Show crisis resources with what to do now for this risk level, before anything else."""
 
     level: Urgency
+    for_self: bool = False  # addressed to the person at risk, not to someone helping them
 
 
 @dataclass(frozen=True)

@@ -176,20 +176,19 @@ def purge_relay(tx: Session, ended_before: datetime) -> int:
     return int(result.rowcount or 0)
 
 
+def newest_for(tx: Session, requester_id: int) -> SupportRequest | None:
+    """The requester's most recent request, whatever its state."""
+    query = select(SupportRequest).where(SupportRequest.requester_id == requester_id)
+    return tx.exec(query.order_by(col(SupportRequest.id).desc())).first()
+
+
 def checkin_relay_for(tx: Session, requester_id: int, since: datetime) -> SupportRequest | None:
-    """An ended request whose requester asked for a check-in (ended after `since`): the relay
-    stays open for it."""
-    query = (
-        select(SupportRequest)
-        .where(
-            SupportRequest.requester_id == requester_id,
-            SupportRequest.status == RequestStatus.ENDED,
-            col(SupportRequest.wants_checkin).is_(True),
-            col(SupportRequest.ended_at) >= since,
-        )
-        .order_by(col(SupportRequest.id).desc())
-    )
-    return tx.exec(query).first()
+    """The requester's newest request, if it ended (after `since`) with a check-in asked for:
+    the relay stays open for it. An older conversation never reopens."""
+    row = newest_for(tx, requester_id)
+    if row is None or row.status != RequestStatus.ENDED or not row.wants_checkin:
+        return None
+    return row if row.ended_at is not None and row.ended_at >= since else None
 
 
 def create_referral(tx: Session, created_by: int, expires_at: datetime, now: datetime) -> Referral:

@@ -10,6 +10,7 @@ from sqlmodel import col, select
 
 from bot.callbacks import offer_data, request_data
 from bot.fake_api import ApiError
+from bot.handlers import create_invite
 from flows.cascade import RequestStatus
 from storage import repos
 from storage import request_repo as rr
@@ -777,3 +778,144 @@ async def test_a_message_that_cannot_be_copied_is_reported_to_its_sender(bot: Ha
     calls = await bot.sim.send(VISITOR, "a poll, say")
     assert any("couldn't be passed on" in t for t in bot.texts(calls, VISITOR))
     assert request_of(bot, VISITOR).status == RequestStatus.CONNECTED
+
+
+async def test_a_requester_in_crisis_is_spoken_to_directly_not_as_a_helper(bot: Harness) -> None:
+    await bot.sim.send(VISITOR, "/request")
+    calls = await bot.sim.press(VISITOR, "No")
+    resources = bot.texts(calls, VISITOR)[0]
+    assert "you don't have to carry this alone" in resources
+    assert "your peer" not in resources.lower()
+    calls = await bot.sim.send(REQUESTER_2, "i have the pills counted out for tonight")
+    assert "you don't have to carry this alone" in bot.texts(calls, REQUESTER_2)[0]
+
+
+async def test_a_coordinator_can_reach_an_unsafe_requester_who_stopped_mid_intake(
+    bot: Harness,
+) -> None:
+    await bot.sim.send(
+        VISITOR, "i'm going to end it tonight"
+    )  # intake opens at the safety question
+    row = request_of(bot, VISITOR)
+    assert row.status == RequestStatus.INTAKE
+    await bot.sim.send(COORDINATOR, f"/assign {row.id} me")
+    row = request_of(bot, VISITOR)
+    assert row.status == RequestStatus.CONNECTED
+    assert row.supporter_id == COORDINATOR
+    assert "someone from the peer-support programme" in chat_text(bot, VISITOR)
+    await bot.sim.send(VISITOR, "hello?")
+    assert copies(bot, COORDINATOR)[-1]["text"] == "hello?"
+    # A safe requester's unfinished intake is not the coordinator's to take.
+    await bot.sim.send(REQUESTER_2, "/request")
+    other = request_of(bot, REQUESTER_2)
+    reply = bot.texts(await bot.sim.send(COORDINATOR, f"/assign {other.id} me"), COORDINATOR)[0]
+    assert "isn't waiting" in reply
+
+
+async def test_an_older_check_in_never_reopens_once_a_newer_request_exists(bot: Harness) -> None:
+    await supporter(bot, SUPPORTER)
+    await supporter(bot, OTHER_SUPPORTER, topics=())
+    await intake(bot, VISITOR)
+    await bot.sim.press(SUPPORTER, "✅ I'll take it")
+    first = request_of(bot, VISITOR)
+    await bot.sim.send(VISITOR, "/end")
+    await bot.sim.press(VISITOR, "4")
+    await bot.sim.press(VISITOR, "Yes, please check in")
+    with bot.svc.db.transaction() as tx:  # the first supporter is away for the second request
+        person = repos.get_person(tx, SUPPORTER)
+        assert person is not None
+        person.available = False
+        tx.add(person)
+    await intake(bot, VISITOR)
+    await bot.sim.press(OTHER_SUPPORTER, "✅ I'll take it")
+    await bot.sim.send(VISITOR, "it's me again")
+    assert [c["text"] for c in copies(bot, OTHER_SUPPORTER)] == ["it's me again"]
+    assert "it's me again" not in [c["text"] for c in copies(bot, SUPPORTER)]
+    calls = await bot.sim.send(
+        SUPPORTER, "checking in!", reply_to=rr_thread(bot, first.id, SUPPORTER)
+    )
+    assert "has ended" in " ".join(bot.texts(calls, SUPPORTER))
+    assert "checking in!" not in [c["text"] for c in copies(bot, VISITOR)]
+
+
+async def test_contact_consent_does_not_carry_over_to_a_new_supporter(bot: Harness) -> None:
+    await supporter(bot, SUPPORTER)
+    await supporter(bot, OTHER_SUPPORTER, topics=())
+    answers = tuple("Share contacts" if a.startswith("Anonymous") else a for a in SAFE_ANSWERS)
+    await intake(bot, VISITOR, answers)
+    await bot.sim.press(SUPPORTER, "✅ I'll take it")
+    await bot.sim.press(VISITOR, "🤝 Share my contact")
+
+    def blocked(method: str, params: dict[str, Any]) -> None:
+        if int(params.get("chat_id", 0)) == SUPPORTER and method == "copyMessage":
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+
+    bot.api.fault = blocked
+    await bot.sim.send(VISITOR, "hello?")  # the supporter blocked the bot: back to coordinators
+    bot.api.fault = None
+    row = request_of(bot, VISITOR)
+    await bot.sim.send(COORDINATOR, f"/assign {row.id} {OTHER_SUPPORTER}")
+    calls = await bot.sim.press(OTHER_SUPPORTER, "🤝 Share my contact")
+    assert f"tg://user?id={VISITOR}" not in " ".join(bot.texts(calls))
+
+
+async def test_an_invite_is_not_spent_while_its_opener_has_a_request_going(bot: Harness) -> None:
+    await intake(bot, VISITOR)
+    invite = create_invite(bot.svc, COORDINATOR)
+    assert invite is not None
+    reply = bot.texts(await bot.sim.send(VISITOR, f"/start {invite.code}"), VISITOR)[0]
+    assert "request for a peer in progress" in reply
+    await bot.sim.send(VISITOR, "/cancel")
+    reply = bot.texts(await bot.sim.send(VISITOR, f"/start {invite.code}"), VISITOR)[0]
+    assert "enrolled as a peer supporter" in reply
+
+
+async def test_a_check_in_to_a_supporter_who_blocked_the_bot_tells_the_requester(
+    bot: Harness,
+) -> None:
+    await supporter(bot, SUPPORTER)
+    await intake(bot, VISITOR)
+    await bot.sim.press(SUPPORTER, "✅ I'll take it")
+    await bot.sim.send(VISITOR, "/end")
+    await bot.sim.press(VISITOR, "5")
+    await bot.sim.press(VISITOR, "Yes, please check in")
+
+    def blocked(method: str, params: dict[str, Any]) -> None:
+        if int(params.get("chat_id", 0)) == SUPPORTER and method == "copyMessage":
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+
+    bot.api.fault = blocked
+    calls = await bot.sim.send(VISITOR, "feeling a bit better today")
+    assert any("the check-in won't happen" in t for t in bot.texts(calls, VISITOR))
+    assert request_of(bot, VISITOR).wants_checkin is False
+
+
+async def test_rating_and_check_in_buttons_expire_with_the_relay(bot: Harness) -> None:
+    await supporter(bot, SUPPORTER)
+    await intake(bot, VISITOR)
+    await bot.sim.press(SUPPORTER, "✅ I'll take it")
+    await bot.sim.send(VISITOR, "/end")
+    bot.clock.advance(days=15)
+    await bot.sim.press(VISITOR, "4")
+    assert request_of(bot, VISITOR).rating is None
+
+
+async def test_a_supporters_own_distress_in_a_reply_gets_them_resources_but_no_alert(
+    bot: Harness,
+) -> None:
+    await supporter(bot, SUPPORTER)
+    await intake(bot, VISITOR)
+    await bot.sim.press(SUPPORTER, "✅ I'll take it")
+    thread = rr_thread(bot, request_of(bot, VISITOR).id, SUPPORTER)
+    calls = await bot.sim.send(
+        SUPPORTER, "Do you have access to pills or a gun at home?", reply_to=thread
+    )
+    assert not any("look after yourself" in t for t in bot.texts(calls, SUPPORTER))
+    calls = await bot.sim.send(SUPPORTER, "honestly I want to kill myself too", reply_to=thread)
+    texts = bot.texts(calls, SUPPORTER)
+    assert any("look after yourself too" in t for t in texts)
+    assert any(
+        "you don't have to carry this alone" in t or "You deserve support" in t for t in texts
+    )
+    assert copies(bot, VISITOR)[-1]["text"] == "honestly I want to kill myself too"
+    assert not alerts(bot)

@@ -55,7 +55,7 @@ def test_not_safe_shows_resources_first_alerts_and_lets_them_continue(
 ) -> None:
     step = run([(Field.SAFETY, answer)])
     resources, alert, promise, nxt = step.intents
-    assert resources == ShowResources(urgency)
+    assert resources == ShowResources(urgency, for_self=True)  # spoken to the requester
     assert isinstance(alert, AlertCoordinators)
     assert alert.trigger == f"intake_{answer}"
     assert isinstance(promise, Say)
@@ -71,7 +71,7 @@ def test_not_safe_shows_resources_first_alerts_and_lets_them_continue(
 def test_crisis_text_during_intake_shows_resources_and_keeps_the_question() -> None:
     state = run(HAPPY[:3]).state
     step = intake.advance(state, Wrote(RiskLevel.HIGH, "plan", NOW))
-    assert step.intents[0] == ShowResources(Urgency.ACUTE)
+    assert step.intents[0] == ShowResources(Urgency.ACUTE, for_self=True)
     assert isinstance(step.intents[-1], Say)
     assert step.intents[-1].key == "intake.topic"
 
