@@ -94,6 +94,36 @@ async def tick(bot: Harness) -> None:
     await bot.svc.alerts.run_once()
 
 
+BLOCKED = "Forbidden: bot was blocked by the user"
+
+
+def failing_for(
+    chat: int, code: int, description: str, methods: tuple[str, ...] = ("sendMessage",)
+) -> Any:
+    """A fault hook: these Bot API methods fail with this error for one chat."""
+
+    def fault(method: str, params: dict[str, Any]) -> None:
+        if method in methods and int(params.get("chat_id", 0)) == chat:
+            raise ApiError(code, description)
+
+    return fault
+
+
+async def connected(bot: Harness) -> SupportRequest:
+    """A supporter (SUPPORTER) talking with a requester (VISITOR) after a safe intake."""
+    await supporter(bot, SUPPORTER)
+    await intake(bot, VISITOR)
+    await bot.sim.press(SUPPORTER, "✅ I'll take it")
+    return request_of(bot, VISITOR)
+
+
+async def end_with_checkin(bot: Harness, rating: str) -> None:
+    """The requester ends the conversation, rates it and asks for a check-in."""
+    await bot.sim.send(VISITOR, "/end")
+    await bot.sim.press(VISITOR, rating)
+    await bot.sim.press(VISITOR, "Yes, please check in")
+
+
 async def test_safe_intake_offers_the_best_match_who_accepts_and_both_talk_anonymously(
     bot: Harness,
 ) -> None:
@@ -173,9 +203,7 @@ def rr_thread(bot: Harness, request_id: int | None, chat: int) -> int | None:
 async def test_a_supporter_note_that_is_not_a_reply_stays_private_and_they_are_told_how_to_answer(
     bot: Harness,
 ) -> None:
-    await supporter(bot, SUPPORTER)
-    await intake(bot, VISITOR)
-    await bot.sim.press(SUPPORTER, "✅ I'll take it")
+    await connected(bot)
     before = len(copies(bot, VISITOR))
     calls = await bot.sim.send(SUPPORTER, "she sounds flat, ask about sleep")
     assert len(copies(bot, VISITOR)) == before
@@ -184,9 +212,7 @@ async def test_a_supporter_note_that_is_not_a_reply_stays_private_and_they_are_t
 
 
 async def test_end_rating_and_a_check_in_the_requester_asks_for(bot: Harness) -> None:
-    await supporter(bot, SUPPORTER)
-    await intake(bot, VISITOR)
-    await bot.sim.press(SUPPORTER, "✅ I'll take it")
+    await connected(bot)
     await bot.sim.send(VISITOR, "/end")
     row = request_of(bot, VISITOR)
     assert row.status == RequestStatus.ENDED
@@ -219,9 +245,7 @@ async def test_end_rating_and_a_check_in_the_requester_asks_for(bot: Harness) ->
 async def test_the_supporter_can_end_and_a_reply_after_the_end_is_not_delivered(
     bot: Harness,
 ) -> None:
-    await supporter(bot, SUPPORTER)
-    await intake(bot, VISITOR)
-    await bot.sim.press(SUPPORTER, "✅ I'll take it")
+    await connected(bot)
     await bot.sim.send(SUPPORTER, "/end")
     row = request_of(bot, VISITOR)
     assert row.status == RequestStatus.ENDED
@@ -521,20 +545,12 @@ async def test_stickers_and_typing_during_intake_get_a_clear_reply(bot: Harness)
     assert any("don't know that command" in t for t in bot.texts(calls, VISITOR))
 
 
-def failing_for(chat: int, code: int, description: str) -> Any:
-    def fault(method: str, params: dict[str, Any]) -> None:
-        if method == "sendMessage" and int(params["chat_id"]) == chat:
-            raise ApiError(code, description)
-
-    return fault
-
-
 async def test_an_offer_to_a_supporter_who_blocked_the_bot_goes_to_the_next_at_once(
     bot: Harness,
 ) -> None:
     await supporter(bot, SUPPORTER, topics=("burnout",))
     await supporter(bot, OTHER_SUPPORTER, topics=())
-    bot.api.fault = failing_for(SUPPORTER, 403, "Forbidden: bot was blocked by the user")
+    bot.api.fault = failing_for(SUPPORTER, 403, BLOCKED)
     await intake(bot, VISITOR)
     row = request_of(bot, VISITOR)
     assert row.offered_to == OTHER_SUPPORTER
@@ -578,13 +594,9 @@ async def test_a_supporter_at_their_case_limit_or_away_gets_no_offer(bot: Harnes
 async def test_the_check_in_relay_closes_and_its_message_ids_go_after_two_weeks(
     bot: Harness,
 ) -> None:
-    await supporter(bot, SUPPORTER)
-    await intake(bot, VISITOR)
-    await bot.sim.press(SUPPORTER, "✅ I'll take it")
+    await connected(bot)
     await bot.sim.send(VISITOR, "hi")
-    await bot.sim.send(VISITOR, "/end")
-    await bot.sim.press(VISITOR, "5")
-    await bot.sim.press(VISITOR, "Yes, please check in")
+    await end_with_checkin(bot, "5")
     thread = rr_thread(bot, request_of(bot, VISITOR).id, SUPPORTER)
     bot.clock.advance(days=13)
     await tick(bot)
@@ -653,12 +665,8 @@ async def test_supporters_and_coordinators_are_pointed_elsewhere_and_their_notes
 async def test_high_risk_from_the_requester_after_the_case_is_closed_still_alerts(
     bot: Harness,
 ) -> None:
-    await supporter(bot, SUPPORTER)
-    await intake(bot, VISITOR)
-    await bot.sim.press(SUPPORTER, "✅ I'll take it")
-    await bot.sim.send(VISITOR, "/end")
-    await bot.sim.press(VISITOR, "3")
-    await bot.sim.press(VISITOR, "Yes, please check in")
+    await connected(bot)
+    await end_with_checkin(bot, "3")
     row = request_of(bot, VISITOR)
     with bot.svc.db.transaction() as tx:  # the supporter closed the case
         session = tx.get(GuideSession, row.session_id)
@@ -749,11 +757,7 @@ async def test_a_supporter_who_blocks_the_bot_mid_conversation_hands_the_request
     await intake(bot, VISITOR)
     await bot.sim.press(SUPPORTER, "✅ I'll take it")
 
-    def blocked(method: str, params: dict[str, Any]) -> None:
-        if int(params.get("chat_id", 0)) == SUPPORTER and method in ("copyMessage", "sendMessage"):
-            raise ApiError(403, "Forbidden: bot was blocked by the user")
-
-    bot.api.fault = blocked
+    bot.api.fault = failing_for(SUPPORTER, 403, BLOCKED, ("copyMessage", "sendMessage"))
     calls = await bot.sim.send(VISITOR, "are you there?")
     assert any("a coordinator is finding someone else" in t for t in bot.texts(calls, VISITOR))
     row = request_of(bot, VISITOR)
@@ -766,15 +770,11 @@ async def test_a_supporter_who_blocks_the_bot_mid_conversation_hands_the_request
 
 
 async def test_a_message_that_cannot_be_copied_is_reported_to_its_sender(bot: Harness) -> None:
-    await supporter(bot, SUPPORTER)
-    await intake(bot, VISITOR)
-    await bot.sim.press(SUPPORTER, "✅ I'll take it")
+    await connected(bot)
 
-    def uncopyable(method: str, params: dict[str, Any]) -> None:
-        if method == "copyMessage":
-            raise ApiError(400, "Bad Request: message can't be copied")
-
-    bot.api.fault = uncopyable
+    bot.api.fault = failing_for(
+        SUPPORTER, 400, "Bad Request: message can't be copied", ("copyMessage",)
+    )
     calls = await bot.sim.send(VISITOR, "a poll, say")
     assert any("couldn't be passed on" in t for t in bot.texts(calls, VISITOR))
     assert request_of(bot, VISITOR).status == RequestStatus.CONNECTED
@@ -818,9 +818,7 @@ async def test_an_older_check_in_never_reopens_once_a_newer_request_exists(bot: 
     await intake(bot, VISITOR)
     await bot.sim.press(SUPPORTER, "✅ I'll take it")
     first = request_of(bot, VISITOR)
-    await bot.sim.send(VISITOR, "/end")
-    await bot.sim.press(VISITOR, "4")
-    await bot.sim.press(VISITOR, "Yes, please check in")
+    await end_with_checkin(bot, "4")
     with bot.svc.db.transaction() as tx:  # the first supporter is away for the second request
         person = repos.get_person(tx, SUPPORTER)
         assert person is not None
@@ -846,11 +844,7 @@ async def test_contact_consent_does_not_carry_over_to_a_new_supporter(bot: Harne
     await bot.sim.press(SUPPORTER, "✅ I'll take it")
     await bot.sim.press(VISITOR, "🤝 Share my contact")
 
-    def blocked(method: str, params: dict[str, Any]) -> None:
-        if int(params.get("chat_id", 0)) == SUPPORTER and method == "copyMessage":
-            raise ApiError(403, "Forbidden: bot was blocked by the user")
-
-    bot.api.fault = blocked
+    bot.api.fault = failing_for(SUPPORTER, 403, BLOCKED, ("copyMessage",))
     await bot.sim.send(VISITOR, "hello?")  # the supporter blocked the bot: back to coordinators
     bot.api.fault = None
     row = request_of(bot, VISITOR)
@@ -873,27 +867,17 @@ async def test_an_invite_is_not_spent_while_its_opener_has_a_request_going(bot: 
 async def test_a_check_in_to_a_supporter_who_blocked_the_bot_tells_the_requester(
     bot: Harness,
 ) -> None:
-    await supporter(bot, SUPPORTER)
-    await intake(bot, VISITOR)
-    await bot.sim.press(SUPPORTER, "✅ I'll take it")
-    await bot.sim.send(VISITOR, "/end")
-    await bot.sim.press(VISITOR, "5")
-    await bot.sim.press(VISITOR, "Yes, please check in")
+    await connected(bot)
+    await end_with_checkin(bot, "5")
 
-    def blocked(method: str, params: dict[str, Any]) -> None:
-        if int(params.get("chat_id", 0)) == SUPPORTER and method == "copyMessage":
-            raise ApiError(403, "Forbidden: bot was blocked by the user")
-
-    bot.api.fault = blocked
+    bot.api.fault = failing_for(SUPPORTER, 403, BLOCKED, ("copyMessage",))
     calls = await bot.sim.send(VISITOR, "feeling a bit better today")
     assert any("the check-in won't happen" in t for t in bot.texts(calls, VISITOR))
     assert request_of(bot, VISITOR).wants_checkin is False
 
 
 async def test_rating_and_check_in_buttons_expire_with_the_relay(bot: Harness) -> None:
-    await supporter(bot, SUPPORTER)
-    await intake(bot, VISITOR)
-    await bot.sim.press(SUPPORTER, "✅ I'll take it")
+    await connected(bot)
     await bot.sim.send(VISITOR, "/end")
     bot.clock.advance(days=15)
     await bot.sim.press(VISITOR, "4")
@@ -903,9 +887,7 @@ async def test_rating_and_check_in_buttons_expire_with_the_relay(bot: Harness) -
 async def test_a_supporters_own_distress_in_a_reply_gets_them_resources_but_no_alert(
     bot: Harness,
 ) -> None:
-    await supporter(bot, SUPPORTER)
-    await intake(bot, VISITOR)
-    await bot.sim.press(SUPPORTER, "✅ I'll take it")
+    await connected(bot)
     thread = rr_thread(bot, request_of(bot, VISITOR).id, SUPPORTER)
     calls = await bot.sim.send(
         SUPPORTER, "Do you have access to pills or a gun at home?", reply_to=thread
