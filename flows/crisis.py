@@ -268,7 +268,7 @@ def _learned(text: str, language: str) -> Match | None:
     p_any, p_high = found.scores(prepared)
     if p_any < found.threshold_any:  # both must agree before the model calls anything risky
         return None
-    if p_high >= found.threshold_high:
+    if found.threshold_high is not None and p_high >= found.threshold_high:
         return Match("learned_high", "learned", RiskLevel.HIGH, "")
     if p_any >= found.threshold_any:
         return Match("learned_any", "learned", RiskLevel.POSSIBLE, "")

@@ -82,7 +82,7 @@ class Model:
     any_risk: Linear
     high: Linear
     threshold_any: float
-    threshold_high: float
+    threshold_high: float | None  # None: the model never calls HIGH on its own
     min_words: int
     checks: tuple[tuple[str, float, float], ...]
 
@@ -116,7 +116,9 @@ def parse(raw: dict[str, Any]) -> Model:
         ),
         high=Linear(tuple(float(v) for v in raw["high"]["coef"]), float(raw["high"]["intercept"])),
         threshold_any=float(raw["thresholds"]["any"]),
-        threshold_high=float(raw["thresholds"]["high"]),
+        threshold_high=None
+        if raw["thresholds"].get("high") is None
+        else float(raw["thresholds"]["high"]),
         min_words=int(raw["thresholds"].get("min_words", 0)),
         checks=tuple((str(t), float(a), float(h)) for t, a, h in raw.get("checks", ())),
     )

@@ -31,7 +31,9 @@ from flows.crisis import RiskLevel, model_text
 from tests.auxil.crisis_eval import DATA, load, measure
 
 OUT = Path(__file__).resolve().parents[2] / "flows" / "content" / "en" / "crisis_model.json"
-THRESHOLDS = {"any": 0.7, "high": 0.8, "min_words": 4}
+# "high": None — the model may raise POSSIBLE (resources, the safety check) but never page
+# coordinators on its own: on ordinary plans ("going to … tonight") it was too often sure of HIGH.
+THRESHOLDS: dict[str, float | None] = {"any": 0.7, "high": None, "min_words": 4}
 WORD = {"analyzer": "word", "ngram_range": (1, 2), "min_df": 1, "sublinear_tf": False}
 CHAR = {"analyzer": "char_wb", "ngram_range": (2, 5), "min_df": 2, "sublinear_tf": False}
 DIGITS = 6

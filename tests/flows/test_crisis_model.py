@@ -23,6 +23,13 @@ def test_the_stored_model_reproduces_the_probabilities_it_was_trained_with() -> 
         assert got_high == pytest.approx(p_high, abs=1e-4), text
 
 
+def test_the_shipped_model_never_pages_coordinators_on_its_own() -> None:
+    found = crisis_model.model("en")
+    assert found is not None
+    assert found.threshold_high is None
+    assert assess_text("I'm going to the gym after my shift tonight").level is not RiskLevel.HIGH
+
+
 def test_a_language_without_a_model_uses_the_lexicon_alone() -> None:
     assert crisis_model.model("xx") is None
 
