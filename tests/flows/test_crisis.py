@@ -4,8 +4,10 @@ recall / false-positive rates on the labelled sets in tests/flows/data."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -128,6 +130,7 @@ def test_the_lexicon_is_compiled_once_per_language() -> None:
         ("crisis_en_eighth.tsv", 0.93, 0.90, 0.05),
         ("crisis_en_ninth.tsv", 0.93, 0.90, 0.05),
         ("crisis_en_everyday.tsv", 1.0, 1.0, 0.01),  # ordinary traffic: times, notes, thanks
+        ("crisis_en_lookalikes.tsv", 1.0, 1.0, 0.01),  # ordinary, with crisis-like words
     ],
 )
 def test_measured_recall_and_false_positives_stay_within_targets(
@@ -144,5 +147,22 @@ def test_the_labelled_sets_are_well_formed() -> None:
     for path in sorted(Path(DATA).glob("crisis_*.tsv")):
         rows = load(path)
         levels = {level for _, level, _ in rows}
-        everyday = path.name == "crisis_en_everyday.tsv"  # ordinary traffic only
+        everyday = path.name in ("crisis_en_everyday.tsv", "crisis_en_lookalikes.tsv")
         assert levels == ({RiskLevel.NONE} if everyday else set(RiskLevel)), path.name
+
+
+def test_the_lexicon_file_has_no_repeated_keys() -> None:
+    """YAML keeps only the last of two equal keys, so a repeated `unless:` silently drops rules."""
+
+    class Strict(yaml.SafeLoader):
+        pass
+
+    def mapping(loader: Strict, node: yaml.MappingNode) -> dict[Any, Any]:
+        keys = [loader.construct_object(key) for key, _ in node.value]
+        repeated = {k for k in keys if keys.count(k) > 1}
+        assert not repeated, f"repeated keys {repeated} at line {node.start_mark.line + 1}"
+        return loader.construct_mapping(node)
+
+    Strict.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    path = Path(__file__).resolve().parents[2] / "flows" / "content" / "en" / "crisis.yaml"
+    assert yaml.load(path.read_text(encoding="utf-8"), Loader=Strict)["rules"]  # noqa: S506
