@@ -536,11 +536,14 @@ class RequestDesk:
         rr.save(tx, row)
         if agreed != {"requester", "supporter"}:
             return Outcome(toast=self.text("share.waiting"))
-        link = self.text
         return Outcome(
             [
-                Send(row.requester_id, Outgoing(link("share.link", user_id=row.supporter_id))),
-                Send(row.supporter_id, Outgoing(link("share.link", user_id=row.requester_id))),
+                Send(
+                    row.requester_id, Outgoing(self.text("share.link", user_id=row.supporter_id))
+                ),
+                Send(
+                    row.supporter_id, Outgoing(self.text("share.link", user_id=row.requester_id))
+                ),
             ],
             toast=self.text("share.done"),
         )
@@ -698,7 +701,6 @@ class RequestDesk:
                 text = self.text("relay.checkin_unreachable")
                 return Outcome([Send(row.requester_id, Outgoing(text))])
             now = self.clock.now()
-            row.intake = {k: v for k, v in row.intake.items() if k != "share"}
             row.tried = [*row.tried, row.supporter_id]
             row.status, row.supporter_id = RequestStatus.UNASSIGNED, None
             row.sla_due_at = sla_due(now, True, self.timing)
@@ -799,8 +801,8 @@ class RequestDesk:
                 if send.relay_sender is not None:
                     await self._relay_lost(send, "network")
                 continue
-            if message_id is None:
-                continue
+            if message_id is None or not (send.relay_for or send.offer_for or send.card_of):
+                continue  # nothing to remember about this message
             with self.db.transaction() as tx:
                 if send.relay_for is not None:
                     rr.add_relay(tx, send.relay_for, send.chat_id, message_id)

@@ -250,19 +250,22 @@ def _apply(rule: Rule, scope: str, lex: Lexicon) -> Match | Cleared | None:
     return Match(rule.id, rule.category, rule.level, found.group(0))
 
 
-def model_text(text: str, language: str = "en") -> str:
-    """The text as the learned model reads it: normalised like the lexicon, idioms removed."""
-    lex = lexicon(language)
-    normalised = normalise(text, lex)
+def _without_idioms(normalised: str, lex: Lexicon) -> str:
     for idiom in lex.idioms:
         normalised = idiom.sub(" ~ ", normalised)
     return normalised
 
 
-def _learned(text: str, language: str) -> Match | None:
-    """The learned model's reading, as a match (None below its thresholds or without a model)."""
+def model_text(text: str, language: str = "en") -> str:
+    """The text as the learned model reads it: normalised like the lexicon, idioms removed."""
+    lex = lexicon(language)
+    return _without_idioms(normalise(text, lex), lex)
+
+
+def _learned(prepared: str, language: str) -> Match | None:
+    """The learned model's reading of a model-ready text, as a match (None below its thresholds
+    or without a model)."""
     found = crisis_model.model(language)
-    prepared = model_text(text, language)
     if found is None or len(prepared.split()) < found.min_words:
         return None  # too short to judge from wording alone ("got it", "2nite 10pm")
     p_any, p_high = found.scores(prepared)
@@ -270,27 +273,24 @@ def _learned(text: str, language: str) -> Match | None:
         return None
     if found.threshold_high is not None and p_high >= found.threshold_high:
         return Match("learned_high", "learned", RiskLevel.HIGH, "")
-    if p_any >= found.threshold_any:
-        return Match("learned_any", "learned", RiskLevel.POSSIBLE, "")
-    return None
+    return Match("learned_any", "learned", RiskLevel.POSSIBLE, "")
 
 
-def _clinical_only(text: str, lex: Lexicon) -> bool:
-    normalised = normalise(text, lex)
-    return bool(lex.cues["clinical"].search(normalised)) and not lex.cues["self"].search(
-        normalised
-    )
+def _clinical_only(normalised: str, lex: Lexicon) -> bool:
+    """Clinical talk with nothing about the writer."""
+    clinical = lex.cues["clinical"].search(normalised)
+    return bool(clinical) and not lex.cues["self"].search(normalised)
 
 
 def assess_text(text: str, language: str = "en", *, use_model: bool = True) -> TextSignal:
     """Assess one message: HIGH, POSSIBLE or NONE, with the matches that explain it. The
     lexicon's rules come first; the learned model (`use_model`) can only raise the level."""
     lex = lexicon(language)
+    normalised = normalise(text, lex)
     matches: list[Match] = []
     cleared = False
-    for sentence in _split(normalise(text, lex), lex.sentence_breaks):
-        for idiom in lex.idioms:
-            sentence = idiom.sub(" ~ ", sentence)
+    for sentence in _split(normalised, lex.sentence_breaks):
+        sentence = _without_idioms(sentence, lex)
         clauses = _split(sentence, lex.clause_breaks)
         for rule in lex.rules:
             for scope in [sentence] if rule.sentence else clauses:
@@ -302,12 +302,10 @@ def assess_text(text: str, language: str = "en", *, use_model: bool = True) -> T
     # The model is a safety net for wording the lexicon does not know: it speaks only when no
     # rule fired, none was cleared as negated, joking, clinical or an exception, and the text is
     # not clinical talk with nothing about the writer.
-    if use_model and not matches and not cleared and not _clinical_only(text, lex):
-        learned = _learned(text, language)
-    else:
-        learned = None
-    if learned is not None:
-        matches.append(learned)
+    if use_model and not matches and not cleared and not _clinical_only(normalised, lex):
+        learned = _learned(_without_idioms(normalised, lex), language)
+        if learned is not None:
+            matches.append(learned)
     matches.sort(key=lambda m: -_ORDER[m.level])  # stable: at equal level a rule explains first
     level = matches[0].level if matches else RiskLevel.NONE
     return TextSignal(level, tuple(matches))
