@@ -1,18 +1,28 @@
-"""The learned half of the crisis detector: a linear model over word and character n-grams,
-stored as data (flows/content/<language>/crisis_model.json, written by
-tests/auxil/train_crisis_model.py) and scored here in plain Python — the same arithmetic as
-scikit-learn's TfidfVectorizer (l2-normalised tf-idf) and LogisticRegression, without it."""
+"""The learned half of the crisis detector, stored as data in flows/content/<language>/:
+- a linear model over word and character n-grams (crisis_model.json, written by
+  tests/auxil/train_crisis_model.py), scored here in plain Python — the same arithmetic as
+  scikit-learn's TfidfVectorizer (l2-normalised tf-idf) and LogisticRegression, without it;
+- where the data names one, a fine-tuned sentence encoder (crisis_encoder.*, written by
+  tests/auxil/train_crisis_encoder.py), scored with onnxruntime.
+The two are averaged: the encoder reads new wording better, the n-grams keep it honest."""
 
 from __future__ import annotations
 
 import json
 import math
 import re
+from array import array
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from importlib.resources.abc import Traversable
+from typing import Any, Protocol
+
+import numpy as np
+import onnxruntime
+from tokenizers import Tokenizer
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 _SPACES = re.compile(r"\s\s+")
@@ -26,7 +36,7 @@ class Vectorizer:
     low: int
     high: int
     index: dict[str, int]
-    idf: tuple[float, ...]
+    idf: Sequence[float]  # array('d'): 8 bytes a weight, not a float object
     offset: int
 
     def grams(self, text: str) -> list[str]:
@@ -65,7 +75,7 @@ class Vectorizer:
 class Linear:
     """A logistic regression: one weight per column and an intercept."""
 
-    coef: tuple[float, ...]
+    coef: Sequence[float]
     intercept: float
 
     def probability(self, features: dict[int, float]) -> float:
@@ -74,9 +84,52 @@ class Linear:
         return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
 
 
+class ThreeWay(Protocol):
+    """Anything that reads a model-ready text as (none, possible, high) probabilities."""
+
+    def probabilities(self, text: str) -> tuple[float, float, float]: ...
+
+
+@dataclass(frozen=True)
+class Encoder:
+    """A fine-tuned sentence encoder with a three-way head (none, possible, high), in ONNX."""
+
+    session: onnxruntime.InferenceSession
+    tokenizer: Tokenizer
+    checks: tuple[tuple[str, float, float, float], ...]
+
+    def probabilities(self, text: str) -> tuple[float, float, float]:
+        """(none, possible, high) for a model-ready text."""
+        encoded = self.tokenizer.encode(text)
+        feed = {
+            "input_ids": np.array([encoded.ids], dtype=np.int64),
+            "attention_mask": np.array([encoded.attention_mask], dtype=np.int64),
+        }
+        none, possible, high = self.session.run(None, feed)[0][0]
+        return float(none), float(possible), float(high)
+
+
+def load_encoder(folder: Traversable) -> Encoder:
+    """The encoder stored in a folder (crisis_encoder.onnx, its tokenizer and its metadata)."""
+    meta = json.loads((folder / "crisis_encoder.json").read_text(encoding="utf-8"))
+    if meta["labels"] != ["none", "possible", "high"]:
+        raise ValueError(f"unexpected encoder labels {meta['labels']}")
+    tokenizer = Tokenizer.from_str((folder / "crisis_encoder_tokenizer.json").read_text("utf-8"))
+    tokenizer.enable_truncation(int(meta["max_length"]))
+    tokenizer.no_padding()
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1  # one message at a time; the bot's other work goes on
+    options.inter_op_num_threads = 1
+    options.enable_cpu_mem_arena = False  # single short inputs: an arena only holds memory
+    with resources.as_file(folder / "crisis_encoder.onnx") as path:  # a path: no copy in memory
+        session = onnxruntime.InferenceSession(str(path), options, ["CPUExecutionProvider"])
+    checks = tuple((str(t), float(n), float(p), float(h)) for t, n, p, h in meta["checks"])
+    return Encoder(session, tokenizer, checks)
+
+
 @dataclass(frozen=True)
 class Model:
-    """Both blocks, both regressions (any risk, high risk) and their thresholds."""
+    """Both blocks, both regressions (any risk, high risk), the encoder if any, and thresholds."""
 
     blocks: tuple[Vectorizer, ...]
     any_risk: Linear
@@ -85,14 +138,24 @@ class Model:
     threshold_high: float | None  # None: the model never calls HIGH on its own
     min_words: int
     checks: tuple[tuple[str, float, float], ...]
+    encoder: ThreeWay | None = None
 
-    def scores(self, text: str) -> tuple[float, float]:
-        """(probability of any risk, probability of high risk) for a model-ready text."""
+    def linear_scores(self, text: str) -> tuple[float, float]:
+        """The n-gram regressions' (any risk, high risk) for a model-ready text."""
         lowered = text.lower()
         features: dict[int, float] = {}
         for block in self.blocks:
             features.update(block.features(lowered))
         return self.any_risk.probability(features), self.high.probability(features)
+
+    def scores(self, text: str) -> tuple[float, float]:
+        """(probability of any risk, probability of high risk) for a model-ready text: the
+        regressions', averaged with the encoder's when there is one."""
+        p_any, p_high = self.linear_scores(text)
+        if self.encoder is None:
+            return p_any, p_high
+        none, _, high = self.encoder.probabilities(text)
+        return (p_any + 1.0 - none) / 2, (min(p_any, p_high) + high) / 2
 
 
 def _block(raw: dict[str, Any]) -> Vectorizer:
@@ -102,32 +165,33 @@ def _block(raw: dict[str, Any]) -> Vectorizer:
         low=int(low),
         high=int(high),
         index={term: i for i, term in enumerate(raw["terms"])},
-        idf=tuple(float(v) for v in raw["idf"]),
+        idf=array("d", raw["idf"]),
         offset=int(raw["offset"]),
     )
 
 
-def parse(raw: dict[str, Any]) -> Model:
-    """A model from its stored form."""
+def parse(raw: dict[str, Any], encoder: ThreeWay | None = None) -> Model:
+    """A model from its stored form (and the encoder it names, loaded by the caller)."""
     return Model(
         blocks=(_block(raw["word"]), _block(raw["char"])),
-        any_risk=Linear(
-            tuple(float(v) for v in raw["any"]["coef"]), float(raw["any"]["intercept"])
-        ),
-        high=Linear(tuple(float(v) for v in raw["high"]["coef"]), float(raw["high"]["intercept"])),
+        any_risk=Linear(array("d", raw["any"]["coef"]), float(raw["any"]["intercept"])),
+        high=Linear(array("d", raw["high"]["coef"]), float(raw["high"]["intercept"])),
         threshold_any=float(raw["thresholds"]["any"]),
         threshold_high=None
         if raw["thresholds"].get("high") is None
         else float(raw["thresholds"]["high"]),
         min_words=int(raw["thresholds"].get("min_words", 0)),
         checks=tuple((str(t), float(a), float(h)) for t, a, h in raw.get("checks", ())),
+        encoder=encoder,
     )
 
 
 @lru_cache(maxsize=4)
 def model(language: str = "en") -> Model | None:
     """The packaged model for a language, read once; None when the language has none."""
-    source = resources.files("flows") / "content" / language / "crisis_model.json"
+    folder = resources.files("flows") / "content" / language
+    source = folder / "crisis_model.json"
     if not source.is_file():
         return None
-    return parse(json.loads(source.read_text(encoding="utf-8")))
+    raw = json.loads(source.read_text(encoding="utf-8"))
+    return parse(raw, load_encoder(folder) if raw.get("encoder") else None)

@@ -1,5 +1,6 @@
-"""The learned half of the crisis detector: the stored model scores as scikit-learn did when it
-was trained, and it only ever speaks where the lexicon found nothing and cleared nothing."""
+"""The learned half of the crisis detector: the stored regressions score as scikit-learn did when
+they were trained, the stored encoder as it did when it was exported, the two are averaged, and
+the model only ever speaks where the lexicon found nothing and cleared nothing."""
 
 from __future__ import annotations
 
@@ -13,21 +14,60 @@ from flows.crisis import RiskLevel, assess_text, model_text
 from tests.auxil.crisis_eval import DATA, load
 
 
-def test_the_stored_model_reproduces_the_probabilities_it_was_trained_with() -> None:
+def test_the_stored_regressions_reproduce_the_probabilities_they_were_trained_with() -> None:
     found = crisis_model.model("en")
     assert found is not None
     assert len(found.checks) >= 50
     for text, p_any, p_high in found.checks:
-        got_any, got_high = found.scores(model_text(text))
+        got_any, got_high = found.linear_scores(model_text(text))
         assert got_any == pytest.approx(p_any, abs=1e-4), text
         assert got_high == pytest.approx(p_high, abs=1e-4), text
 
 
-def test_the_shipped_model_never_pages_coordinators_on_its_own() -> None:
+def test_the_stored_encoder_reproduces_the_probabilities_it_was_exported_with() -> None:
     found = crisis_model.model("en")
     assert found is not None
-    assert found.threshold_high is None
-    assert assess_text("I'm going to the gym after my shift tonight").level is not RiskLevel.HIGH
+    assert isinstance(found.encoder, crisis_model.Encoder)
+    assert len(found.encoder.checks) >= 50
+    for text, none, possible, high in found.encoder.checks:  # stored model-ready
+        got = found.encoder.probabilities(text)
+        assert got == pytest.approx((none, possible, high), abs=1e-4), text
+        assert sum(got) == pytest.approx(1.0, abs=1e-4)
+
+
+class Fixed:
+    """An encoder that reads every text the same way."""
+
+    def __init__(self, none: float, possible: float, high: float) -> None:
+        self.reading = (none, possible, high)
+
+    def probabilities(self, text: str) -> tuple[float, float, float]:
+        return self.reading
+
+
+def test_the_model_averages_the_regressions_and_the_encoder() -> None:
+    unsure = always("none")  # regressions: any ≈ 0, high ≈ 0
+    assert unsure.scores("x") == pytest.approx((0.0, 0.0), abs=1e-6)
+    both = replace(unsure, encoder=Fixed(0.2, 0.3, 0.5))
+    assert both.scores("x") == pytest.approx((0.4, 0.25), abs=1e-6)
+    sure = replace(always("high"), encoder=Fixed(0.2, 0.3, 0.5))
+    assert sure.scores("x") == pytest.approx((0.9, 0.75), abs=1e-6)
+    # The regressions' high risk never counts for more than their any risk.
+    odd = replace(always("none"), high=replace(always("high").high), encoder=Fixed(1, 0, 0))
+    assert odd.scores("x") == pytest.approx((0.0, 0.0), abs=1e-6)
+
+
+def test_the_shipped_model_does_not_page_on_ordinary_plans() -> None:
+    found = crisis_model.model("en")
+    assert found is not None
+    assert found.threshold_high is not None
+    for text in (
+        "I'm going to the gym after my shift tonight",
+        "after my shift I'm going to call my grandma, she's been asking after me",
+        "tonight I'm going to make my mum's curry recipe",
+        "I've decided to switch to a standing desk, my back will thank me",
+    ):
+        assert assess_text(text).level is not RiskLevel.HIGH, text
 
 
 def test_a_language_without_a_model_uses_the_lexicon_alone() -> None:
