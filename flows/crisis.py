@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import lru_cache
 from importlib import resources
@@ -282,9 +282,27 @@ def _clinical_only(normalised: str, lex: Lexicon) -> bool:
     return bool(clinical) and not lex.cues["self"].search(normalised)
 
 
+def _in_context(matches: list[Match], prepared: str, language: str) -> list[Match]:
+    """The lexicon's matches in a long message, weighed against the model's reading of the whole
+    message. The rules read one sentence at a time, so a clinical story or a sad but safe letter
+    can trip them; when the model finds no risk in any part of the message (every window below
+    its `overrule_below`), a POSSIBLE reading is set aside and a HIGH one becomes POSSIBLE —
+    resources still shown, but nobody paged. Short messages, and long ones where the model sees
+    any risk anywhere, keep the lexicon's reading."""
+    found = crisis_model.model(language)
+    if found is None or found.overrule_below is None or found.long_words is None:
+        return matches
+    if len(prepared.split()) <= found.long_words:
+        return matches
+    if found.any_risk_anywhere(prepared) >= found.overrule_below:
+        return matches
+    return [replace(m, level=RiskLevel.POSSIBLE) for m in matches if m.level is RiskLevel.HIGH]
+
+
 def assess_text(text: str, language: str = "en", *, use_model: bool = True) -> TextSignal:
     """Assess one message: HIGH, POSSIBLE or NONE, with the matches that explain it. The
-    lexicon's rules come first; the learned model (`use_model`) can only raise the level."""
+    lexicon's rules come first; the learned model (`use_model`) raises the level where the
+    lexicon is silent, and in long messages may temper it (`_in_context`)."""
     lex = lexicon(language)
     normalised = normalise(text, lex)
     matches: list[Match] = []
@@ -306,6 +324,8 @@ def assess_text(text: str, language: str = "en", *, use_model: bool = True) -> T
         learned = _learned(_without_idioms(normalised, lex), language)
         if learned is not None:
             matches.append(learned)
+    elif use_model and matches:
+        matches = _in_context(matches, _without_idioms(normalised, lex), language)
     matches.sort(key=lambda m: -_ORDER[m.level])  # stable: at equal level a rule explains first
     level = matches[0].level if matches else RiskLevel.NONE
     return TextSignal(level, tuple(matches))

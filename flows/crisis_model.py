@@ -139,6 +139,20 @@ class Model:
     min_words: int
     checks: tuple[tuple[str, float, float], ...]
     encoder: ThreeWay | None = None
+    long_words: int | None = None  # longer messages: the model may temper the lexicon
+    overrule_below: float | None = None  # … when any risk is below this in every window
+    window_words: int = 50
+
+    def any_risk_anywhere(self, text: str) -> float:
+        """The highest probability of any risk over the whole text and over overlapping windows
+        of `window_words` words, so that the encoder, which reads only its first ~96 tokens,
+        also sees the end of a long message."""
+        words = text.split()
+        size = self.window_words
+        windows = [
+            " ".join(words[i : i + size]) for i in range(0, len(words) - size // 2, size // 2)
+        ]
+        return max(self.scores(piece)[0] for piece in [text, *windows])
 
     def linear_scores(self, text: str) -> tuple[float, float]:
         """The n-gram regressions' (any risk, high risk) for a model-ready text."""
@@ -170,19 +184,27 @@ def _block(raw: dict[str, Any]) -> Vectorizer:
     )
 
 
+def _optional(thresholds: dict[str, Any], key: str) -> float | None:
+    value = thresholds.get(key)
+    return None if value is None else float(value)
+
+
 def parse(raw: dict[str, Any], encoder: ThreeWay | None = None) -> Model:
     """A model from its stored form (and the encoder it names, loaded by the caller)."""
+    thresholds = raw["thresholds"]
+    long_words = _optional(thresholds, "long_words")
     return Model(
         blocks=(_block(raw["word"]), _block(raw["char"])),
         any_risk=Linear(array("d", raw["any"]["coef"]), float(raw["any"]["intercept"])),
         high=Linear(array("d", raw["high"]["coef"]), float(raw["high"]["intercept"])),
-        threshold_any=float(raw["thresholds"]["any"]),
-        threshold_high=None
-        if raw["thresholds"].get("high") is None
-        else float(raw["thresholds"]["high"]),
-        min_words=int(raw["thresholds"].get("min_words", 0)),
+        threshold_any=float(thresholds["any"]),
+        threshold_high=_optional(thresholds, "high"),
+        min_words=int(thresholds.get("min_words", 0)),
         checks=tuple((str(t), float(a), float(h)) for t, a, h in raw.get("checks", ())),
         encoder=encoder,
+        long_words=None if long_words is None else int(long_words),
+        overrule_below=_optional(thresholds, "overrule_below"),
+        window_words=int(thresholds.get("window_words", 50)),
     )
 
 

@@ -150,3 +150,55 @@ def test_on_the_labelled_sets_what_the_model_adds_is_mostly_right() -> None:
                 right += label is not RiskLevel.NONE
     assert added >= 20
     assert right / added >= 0.9
+
+
+STORY = (
+    "Rounds ran late again and the attending quizzed us on heart failure for an hour. The "
+    "cafeteria was closed so I ate crackers from the nurses station. My co-intern covered my "
+    "pages while I finished the discharge summaries. "
+)
+WISH = "I wish I could go to sleep and not wake up."  # the lexicon reads POSSIBLE
+PLAN = "I have saved up my pills and I am taking them all tonight."  # the lexicon reads HIGH
+
+
+class Reads:
+    """An encoder that sees risk only in `marker`, and like the real one reads only the first
+    `limit` words of a text."""
+
+    def __init__(self, marker: str, limit: int = 1000) -> None:
+        self.marker, self.limit = marker, limit
+
+    def probabilities(self, text: str) -> tuple[float, float, float]:
+        seen = " ".join(text.split()[: self.limit])
+        return (0.0, 0.0, 1.0) if self.marker in seen else (1.0, 0.0, 0.0)
+
+
+def tempering(encoder: crisis_model.ThreeWay) -> crisis_model.Model:
+    """Regressions that find no risk, this encoder, and the shipped long-message settings."""
+    return replace(always("none"), encoder=encoder, long_words=30, overrule_below=0.4)
+
+
+def test_in_a_long_message_the_model_tempers_a_lexicon_reading_it_finds_no_risk_in(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(crisis_model, "model", lambda language="en": tempering(Reads("zzz")))
+    assert assess_text(STORY + WISH).level is RiskLevel.NONE  # POSSIBLE set aside
+    tempered = assess_text(STORY + PLAN)
+    assert tempered.level is RiskLevel.POSSIBLE  # HIGH becomes POSSIBLE: resources, no page
+    assert tempered.trigger == assess_text(STORY + PLAN, use_model=False).trigger
+    # Short messages keep the lexicon's reading whatever the model says.
+    assert assess_text(WISH).level is RiskLevel.POSSIBLE
+    assert assess_text(PLAN).level is RiskLevel.HIGH
+
+
+def test_the_model_tempers_nothing_when_it_sees_risk_anywhere_in_the_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    model = tempering(Reads("pills", limit=30))  # sees only the first 30 words of a text
+    monkeypatch.setattr(crisis_model, "model", lambda language="en": model)
+    long_story = STORY * 3 + PLAN  # the plan comes after word 100
+    assert model.scores(model_text(long_story))[0] < 0.4  # the whole text, truncated: no risk
+    assert model.any_risk_anywhere(model_text(long_story)) >= 0.4  # a window at the end: risk
+    assert assess_text(long_story).level is RiskLevel.HIGH
+    monkeypatch.setattr(crisis_model, "model", lambda language="en": always("high"))
+    assert assess_text(STORY + PLAN).level is RiskLevel.HIGH  # no long-message settings: as read
