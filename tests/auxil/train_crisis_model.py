@@ -28,7 +28,7 @@ from sklearn.pipeline import FeatureUnion
 
 from flows import crisis_model
 from flows.crisis import RiskLevel, model_text
-from tests.auxil.crisis_eval import DATA, load, measure
+from tests.auxil.crisis_eval import load, measure, training_sets
 
 OUT = Path(__file__).resolve().parents[2] / "flows" / "content" / "en" / "crisis_model.json"
 # Thresholds on the average of these regressions and the fine-tuned encoder
@@ -125,7 +125,7 @@ def report(paths: list[Path], extra: list[Path]) -> None:
 
 def main(argv: list[str]) -> None:
     """Train on every labelled set, write the model; optionally report first."""
-    paths = sorted(DATA.glob("crisis_en*.tsv"))
+    paths = training_sets()
     if "--report" in argv:
         report(paths, [Path(a) for a in argv if a.endswith(".tsv")])
     rows = _rows(paths)

@@ -11,7 +11,7 @@ import pytest
 
 from flows import crisis, crisis_model
 from flows.crisis import RiskLevel, assess_text, model_text
-from tests.auxil.crisis_eval import DATA, load
+from tests.auxil.crisis_eval import load, training_sets
 
 
 def test_the_stored_regressions_reproduce_the_probabilities_they_were_trained_with() -> None:
@@ -142,7 +142,7 @@ def test_on_the_labelled_sets_what_the_model_adds_is_mostly_right() -> None:
     """Where the model raised a text the lexicon left alone, the text was usually at risk (the
     model was trained on these sets, so this checks the wiring and the stored weights)."""
     added = right = 0
-    for path in sorted(DATA.glob("crisis_en*.tsv")):
+    for path in training_sets():
         for text, label, _ in load(path):
             lexicon_only = assess_text(text, use_model=False).level
             if lexicon_only is RiskLevel.NONE and assess_text(text).level is not RiskLevel.NONE:
