@@ -265,10 +265,13 @@ def model_text(text: str, language: str = "en") -> str:
 def _learned(prepared: str, language: str) -> Match | None:
     """The learned model's reading of a model-ready text, as a match (None below its thresholds
     or without a model)."""
-    found = crisis_model.model(language)
-    if found is None or len(prepared.split()) < found.min_words:
-        return None  # too short to judge from wording alone ("got it", "2nite 10pm")
-    p_any, p_high = found.scores(prepared)
+    try:
+        found = crisis_model.model(language)
+        if found is None or len(prepared.split()) < found.min_words:
+            return None  # too short to judge from wording alone ("got it", "2nite 10pm")
+        p_any, p_high = found.scores(prepared)
+    except Exception:  # a failing model leaves the lexicon's reading standing
+        return None
     if p_any < found.threshold_any:  # both must agree before the model calls anything risky
         return None
     if found.threshold_high is not None and p_high >= found.threshold_high:
@@ -289,12 +292,16 @@ def _in_context(matches: list[Match], prepared: str, language: str) -> list[Matc
     its `overrule_below`), a POSSIBLE reading is set aside and a HIGH one becomes POSSIBLE —
     resources still shown, but nobody paged. Short messages, and long ones where the model sees
     any risk anywhere, keep the lexicon's reading."""
-    found = crisis_model.model(language)
-    if found is None or found.overrule_below is None or found.long_words is None:
-        return matches
-    if len(prepared.split()) <= found.long_words:
-        return matches
-    if found.any_risk_anywhere(prepared) >= found.overrule_below:
+    try:
+        found = crisis_model.model(language)
+        if found is None or found.overrule_below is None or found.long_words is None:
+            return matches
+        if len(prepared.replace("~", " ").split()) <= found.long_words:
+            return matches
+        sentences = _split(prepared, lexicon(language).sentence_breaks)
+        if found.any_risk_anywhere(prepared, sentences) >= found.overrule_below:
+            return matches
+    except Exception:  # a failing model must never cost the lexicon's reading
         return matches
     return [replace(m, level=RiskLevel.POSSIBLE) for m in matches if m.level is RiskLevel.HIGH]
 

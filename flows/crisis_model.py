@@ -143,16 +143,17 @@ class Model:
     overrule_below: float | None = None  # … when any risk is below this in every window
     window_words: int = 50
 
-    def any_risk_anywhere(self, text: str) -> float:
-        """The highest probability of any risk over the whole text and over overlapping windows
-        of `window_words` words, so that the encoder, which reads only its first ~96 tokens,
-        also sees the end of a long message."""
+    def any_risk_anywhere(self, text: str, parts: Sequence[str] = ()) -> float:
+        """The highest probability of any risk over the whole text, over overlapping windows of
+        `window_words` words (the encoder reads only its first ~96 tokens, so windows make it see
+        the end of a long message) and over `parts` read alone (its sentences: one risky sentence
+        in a long story must not be diluted by the rest)."""
         words = text.split()
-        size = self.window_words
-        windows = [
-            " ".join(words[i : i + size]) for i in range(0, len(words) - size // 2, size // 2)
-        ]
-        return max(self.scores(piece)[0] for piece in [text, *windows])
+        size = max(2, self.window_words)
+        step = size // 2
+        windows = [" ".join(words[i : i + size]) for i in range(0, len(words) - step, step)]
+        pieces = dict.fromkeys(p for p in [text, *windows, *parts] if p.strip())
+        return max((self.scores(piece)[0] for piece in pieces), default=0.0)
 
     def linear_scores(self, text: str) -> tuple[float, float]:
         """The n-gram regressions' (any risk, high risk) for a model-ready text."""

@@ -202,3 +202,41 @@ def test_the_model_tempers_nothing_when_it_sees_risk_anywhere_in_the_message(
     assert assess_text(long_story).level is RiskLevel.HIGH
     monkeypatch.setattr(crisis_model, "model", lambda language="en": always("high"))
     assert assess_text(STORY + PLAN).level is RiskLevel.HIGH  # no long-message settings: as read
+
+
+@pytest.mark.parametrize(
+    "risk",
+    [
+        "I'm going to kill myself tonight.",
+        "tonight i end it.",
+        "I wrote the notes for my family and I know which bridge.",
+    ],
+)
+@pytest.mark.parametrize("where", ["end", "start"])
+def test_one_risky_sentence_in_a_long_ordinary_message_keeps_its_high_reading(
+    risk: str, where: str
+) -> None:
+    """The shipped model, reading the whole message, finds little risk in it; read alone, the
+    sentence the lexicon flagged is plainly risky, so nothing is tempered."""
+    text = STORY + risk if where == "end" else f"{risk} {STORY}"
+    assert assess_text(text, use_model=False).level is RiskLevel.HIGH
+    assert assess_text(text).level is RiskLevel.HIGH
+
+
+def test_a_failing_model_leaves_the_lexicon_reading_standing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(language: str = "en") -> crisis_model.Model:
+        raise RuntimeError("onnxruntime could not load the encoder")
+
+    monkeypatch.setattr(crisis_model, "model", broken)
+    assert assess_text(STORY + PLAN).level is RiskLevel.HIGH
+    assert assess_text(PLAN).level is RiskLevel.HIGH
+    assert assess_text("my shift was long and the coffee was cold").level is RiskLevel.NONE
+
+
+def test_windows_of_any_size_are_read_without_error() -> None:
+    for size in (0, 1, 2, 7, 50):
+        model = replace(always("high"), window_words=size)
+        assert model.any_risk_anywhere("one two three " * 40, ["one two three"]) > 0.99
+        assert model.any_risk_anywhere("   ") == 0.0  # nothing to read: no risk found
