@@ -285,11 +285,14 @@ def _clinical_only(normalised: str, lex: Lexicon) -> bool:
     return bool(clinical) and not lex.cues["self"].search(normalised)
 
 
-def _in_context(matches: list[Match], prepared: str, language: str) -> list[Match]:
+def _in_context(
+    matches: list[Match], prepared: str, sentences: list[str], language: str
+) -> list[Match]:
     """The lexicon's matches in a long message, weighed against the model's reading of the whole
     message. The rules read one sentence at a time, so a clinical story or a sad but safe letter
-    can trip them; when the model finds no risk in any part of the message (every window below
-    its `overrule_below`), a POSSIBLE reading is set aside and a HIGH one becomes POSSIBLE —
+    can trip them; when the model finds no risk in any part of the message (the whole, every
+    window and every sentence below its `overrule_below`), a POSSIBLE reading is set aside and a
+    HIGH one becomes POSSIBLE —
     resources still shown, but nobody paged. Short messages, and long ones where the model sees
     any risk anywhere, keep the lexicon's reading."""
     try:
@@ -298,7 +301,6 @@ def _in_context(matches: list[Match], prepared: str, language: str) -> list[Matc
             return matches
         if len(prepared.replace("~", " ").split()) <= found.long_words:
             return matches
-        sentences = _split(prepared, lexicon(language).sentence_breaks)
         if found.any_risk_anywhere(prepared, sentences) >= found.overrule_below:
             return matches
     except Exception:  # a failing model must never cost the lexicon's reading
@@ -314,8 +316,8 @@ def assess_text(text: str, language: str = "en", *, use_model: bool = True) -> T
     normalised = normalise(text, lex)
     matches: list[Match] = []
     cleared = False
-    for sentence in _split(normalised, lex.sentence_breaks):
-        sentence = _without_idioms(sentence, lex)
+    sentences = [_without_idioms(s, lex) for s in _split(normalised, lex.sentence_breaks)]
+    for sentence in sentences:
         clauses = _split(sentence, lex.clause_breaks)
         for rule in lex.rules:
             for scope in [sentence] if rule.sentence else clauses:
@@ -332,7 +334,7 @@ def assess_text(text: str, language: str = "en", *, use_model: bool = True) -> T
         if learned is not None:
             matches.append(learned)
     elif use_model and matches:
-        matches = _in_context(matches, _without_idioms(normalised, lex), language)
+        matches = _in_context(matches, _without_idioms(normalised, lex), sentences, language)
     matches.sort(key=lambda m: -_ORDER[m.level])  # stable: at equal level a rule explains first
     level = matches[0].level if matches else RiskLevel.NONE
     return TextSignal(level, tuple(matches))
