@@ -262,21 +262,44 @@ def model_text(text: str, language: str = "en") -> str:
     return _without_idioms(normalise(text, lex), lex)
 
 
-def _learned(prepared: str, language: str) -> Match | None:
-    """The learned model's reading of a model-ready text, as a match (None below its thresholds
-    or without a model)."""
+def _long(prepared: str, found: crisis_model.Model) -> bool:
+    """More words than the model reads as a short message."""
+    words = len(prepared.replace("~", " ").split())
+    return found.long_words is not None and words > found.long_words
+
+
+def _learned(prepared: str, language: str, *, cleared: bool) -> Match | None:
+    """The learned model's reading of a model-ready text the lexicon left alone, as a match (None
+    below its thresholds or without a model). Where a rule cleared part of the text the model
+    needs more confidence (`Model.bar_for_any`)."""
     try:
         found = crisis_model.model(language)
         if found is None or len(prepared.split()) < found.min_words:
             return None  # too short to judge from wording alone ("got it", "2nite 10pm")
         p_any, p_high = found.scores(prepared)
+        bar = found.bar_for_any(cleared=cleared)
     except Exception:  # a failing model leaves the lexicon's reading standing
         return None
-    if p_any < found.threshold_any:  # both must agree before the model calls anything risky
+    if p_any < bar:  # both must agree before the model calls anything risky
         return None
     if found.threshold_high is not None and p_high >= found.threshold_high:
         return Match("learned_high", "learned", RiskLevel.HIGH, "")
     return Match("learned_any", "learned", RiskLevel.POSSIBLE, "")
+
+
+def _confirmed_high(prepared: str, language: str) -> Match | None:
+    """Where the lexicon read POSSIBLE: HIGH when the model is confident of high risk (a plan,
+    means or an attempt said in words the rules do not know, beside ideation they do)."""
+    try:
+        found = crisis_model.model(language)
+        if found is None or found.upgrade_high is None or len(prepared.split()) < found.min_words:
+            return None
+        p_any, p_high = found.scores(prepared)
+    except Exception:  # a failing model leaves the lexicon's reading standing
+        return None
+    if p_any >= found.threshold_any and p_high >= found.upgrade_high:
+        return Match("learned_confirms_high", "learned", RiskLevel.HIGH, "")
+    return None
 
 
 def _clinical_only(normalised: str, lex: Lexicon) -> bool:
@@ -299,7 +322,7 @@ def _in_context(
         found = crisis_model.model(language)
         if found is None or found.overrule_below is None or found.long_words is None:
             return matches
-        if len(prepared.replace("~", " ").split()) <= found.long_words:
+        if not _long(prepared, found):
             return matches
         if found.any_risk_anywhere(prepared, sentences) >= found.overrule_below:
             return matches
@@ -326,15 +349,22 @@ def assess_text(text: str, language: str = "en", *, use_model: bool = True) -> T
                 if isinstance(verdict, Match):
                     matches.append(verdict)
                     break
-    # The model is a safety net for wording the lexicon does not know: it speaks only when no
-    # rule fired, none was cleared as negated, joking, clinical or an exception, and the text is
-    # not clinical talk with nothing about the writer.
-    if use_model and not matches and not cleared and not _clinical_only(normalised, lex):
-        learned = _learned(_without_idioms(normalised, lex), language)
+    # The model is a safety net for wording the lexicon does not know. Where no rule fired (and
+    # the text is not clinical talk with nothing about the writer) it may raise the level, with a
+    # higher bar where a rule cleared part of the text as negated, joking, clinical or an
+    # exception; where the rules read POSSIBLE it may confirm HIGH; in long messages it may
+    # temper the rules (`_in_context`).
+    prepared = _without_idioms(normalised, lex)
+    if use_model and not matches and not _clinical_only(normalised, lex):
+        learned = _learned(prepared, language, cleared=cleared)
         if learned is not None:
             matches.append(learned)
     elif use_model and matches:
-        matches = _in_context(matches, _without_idioms(normalised, lex), sentences, language)
+        matches = _in_context(matches, prepared, sentences, language)
+        if matches and all(m.level is RiskLevel.POSSIBLE for m in matches):
+            confirmed = _confirmed_high(prepared, language)
+            if confirmed is not None:
+                matches.append(confirmed)
     matches.sort(key=lambda m: -_ORDER[m.level])  # stable: at equal level a rule explains first
     level = matches[0].level if matches else RiskLevel.NONE
     return TextSignal(level, tuple(matches))

@@ -142,6 +142,18 @@ class Model:
     long_words: int | None = None  # longer messages: the model may temper the lexicon
     overrule_below: float | None = None  # … when any risk is below this in every window
     window_words: int = 50
+    upgrade_high: float | None = None  # a lexicon POSSIBLE becomes HIGH when p_high reaches this
+    any_when_cleared: float | None = None  # the bar for any risk when a rule cleared the text
+
+    def bar_for_any(self, *, cleared: bool) -> float:
+        """The probability of any risk the model needs before it speaks where the lexicon is
+        silent: higher where a rule cleared part of the text as negated, joking or clinical
+        (never, when the data sets no such bar)."""
+        if not cleared:
+            return self.threshold_any
+        if self.any_when_cleared is None:
+            return math.inf
+        return max(self.threshold_any, self.any_when_cleared)
 
     def any_risk_anywhere(self, text: str, parts: Sequence[str] = ()) -> float:
         """The highest probability of any risk over the whole text, over overlapping windows of
@@ -206,6 +218,8 @@ def parse(raw: dict[str, Any], encoder: ThreeWay | None = None) -> Model:
         long_words=None if long_words is None else int(long_words),
         overrule_below=_optional(thresholds, "overrule_below"),
         window_words=int(thresholds.get("window_words", 50)),
+        upgrade_high=_optional(thresholds, "upgrade_high"),
+        any_when_cleared=_optional(thresholds, "any_when_cleared"),
     )
 
 

@@ -1,6 +1,8 @@
 """The learned half of the crisis detector: the stored regressions score as scikit-learn did when
-they were trained, the stored encoder as it did when it was exported, the two are averaged, and
-the model only ever speaks where the lexicon found nothing and cleared nothing."""
+they were trained, the stored encoder as it did when it was exported, the two are averaged; the
+model raises a text the lexicon found nothing in (with a higher bar where a rule cleared part of
+it, and in long messages), confirms HIGH where the lexicon read POSSIBLE, and may temper the
+lexicon in long messages."""
 
 from __future__ import annotations
 
@@ -231,6 +233,7 @@ def test_a_failing_model_leaves_the_lexicon_reading_standing(
 
     monkeypatch.setattr(crisis_model, "model", broken)
     assert assess_text(STORY + PLAN).level is RiskLevel.HIGH
+    assert assess_text(WISH).level is RiskLevel.POSSIBLE
     assert assess_text(PLAN).level is RiskLevel.HIGH
     assert assess_text("my shift was long and the coffee was cold").level is RiskLevel.NONE
 
@@ -240,3 +243,61 @@ def test_windows_of_any_size_are_read_without_error() -> None:
         model = replace(always("high"), window_words=size)
         assert model.any_risk_anywhere("one two three " * 40, ["one two three"]) > 0.99
         assert model.any_risk_anywhere("   ") == 0.0  # nothing to read: no risk found
+
+
+def confident(none: float, high: float, **settings: Any) -> crisis_model.Model:
+    """Regressions sure of high risk, averaged with an encoder reading (none, 0, high): any risk
+    is 1 - none / 2 and high risk (1 + high) / 2; with these threshold settings."""
+    return replace(always("high"), encoder=Fixed(none, 1.0 - none - high, high), **settings)
+
+
+@pytest.mark.parametrize("text", ["I'm not going to kill myself", "denies SI/HI"])
+def test_where_a_rule_cleared_the_text_the_model_needs_its_higher_bar(
+    monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    assert assess_text(text, use_model=False).level is RiskLevel.NONE
+    unsure = confident(0.3, 0.7, any_when_cleared=0.9)  # any risk 0.85: above "any", below the bar
+    monkeypatch.setattr(crisis_model, "model", lambda language="en": unsure)
+    assert assess_text(text).level is RiskLevel.NONE
+    nothing_cleared = "I've sorted out who gets my cat"
+    assert assess_text(nothing_cleared).level is RiskLevel.HIGH
+    sure = confident(0.0, 1.0, any_when_cleared=0.9)  # any risk 1.0
+    monkeypatch.setattr(crisis_model, "model", lambda language="en": sure)
+    assert assess_text(text).trigger == "learned_high"
+    no_bar = confident(0.0, 1.0)  # no bar in the data: what a rule cleared stays clear
+    monkeypatch.setattr(crisis_model, "model", lambda language="en": no_bar)
+    assert assess_text(text).level is RiskLevel.NONE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm not going to kill myself",
+        "I would never hurt myself",
+        "denies SI/HI",
+        "no thoughts of hurting herself, sleeping better since the rota changed",
+        "I'm not suicidal, just exhausted after nights",
+        "pt took 30 tabs of APAP, on NAC",
+        "the patient overdosed on tylenol, we started NAC",
+    ],
+)
+def test_the_shipped_model_leaves_plain_denials_and_clinical_talk_clear(text: str) -> None:
+    assert assess_text(text).level is RiskLevel.NONE
+
+
+def test_the_model_confirms_high_where_the_lexicon_read_possible(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert assess_text(WISH, use_model=False).level is RiskLevel.POSSIBLE
+    sure = confident(0.0, 1.0, upgrade_high=0.8)  # high risk 1.0
+    monkeypatch.setattr(crisis_model, "model", lambda language="en": sure)
+    confirmed = assess_text(WISH)
+    assert confirmed.level is RiskLevel.HIGH
+    assert confirmed.trigger == "learned_confirms_high"
+    assert any(m.level is RiskLevel.POSSIBLE for m in confirmed.matches)  # the rule still shows
+    unsure = confident(0.0, 0.5, upgrade_high=0.8)  # high risk 0.75
+    monkeypatch.setattr(crisis_model, "model", lambda language="en": unsure)
+    assert assess_text(WISH).level is RiskLevel.POSSIBLE
+    no_setting = confident(0.0, 1.0)
+    monkeypatch.setattr(crisis_model, "model", lambda language="en": no_setting)
+    assert assess_text(WISH).level is RiskLevel.POSSIBLE
