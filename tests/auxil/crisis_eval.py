@@ -1,6 +1,6 @@
 """Measures the crisis detector on a labelled TSV (text, label, category); prints the figures.
 
-Run: .venv/bin/python -m tests.auxil.crisis_eval [file.tsv ...]
+Run: .venv/bin/python -m tests.auxil.crisis_eval [-v] [file.tsv ...]   (-v: list the misses)
 """
 
 from __future__ import annotations
@@ -96,8 +96,10 @@ def report(path: Path) -> str:
 
 
 if __name__ == "__main__":
-    paths = [Path(p) for p in sys.argv[1:]] or sorted(DATA.glob("crisis_*.tsv"))
+    verbose = "-v" in sys.argv
+    paths = [Path(p) for p in sys.argv[1:] if p != "-v"] or sorted(DATA.glob("crisis_*.tsv"))
     for path in paths:
         print(report(path))
-        if "-v" in sys.argv or len(sys.argv) == 1 and False:
-            pass
+        if verbose:
+            for label, got, category, text in measure(load(path)).misses:
+                print(f"  {label} read {got} [{category}] {text}")
