@@ -16,7 +16,10 @@ DATA = Path(__file__).resolve().parents[1] / "flows" / "data"
 FALSE_POSITIVE_CATEGORIES = {"idiom", "clinical", "negated", "stress", "everyday"}
 # Labelled sets the learned model is not trained on (they still measure it, and tune the
 # lexicon). The long-message sets: a retrain that included them read a new long-message set less
-# well (recall of any risk 0.92 -> 0.89, HIGH 0.88 -> 0.84) and short blind sets no better.
+# well (recall of any risk 0.92 -> 0.89, HIGH 0.88 -> 0.84) and short blind sets no better. The
+# risky look-alikes (risk worded like a joke, clinical talk or ordinary preparation, written by a
+# safety review) and the thirty-fourth and thirty-fifth sets came after the last training run
+# (the last two chose the model's threshold for any risk); train on them at the next retrain.
 NOT_TRAINED = frozenset(
     {
         "crisis_en_twentysecond.tsv",
@@ -24,6 +27,9 @@ NOT_TRAINED = frozenset(
         "crisis_en_twentyfourth.tsv",
         "crisis_en_twentysixth.tsv",
         "crisis_en_thirtysecond.tsv",
+        "crisis_en_riskylookalikes.tsv",
+        "crisis_en_thirtyfourth.tsv",
+        "crisis_en_thirtyfifth.tsv",
     }
 )
 
