@@ -142,7 +142,19 @@ DATA_FLOORS = [
     ("crisis_en_twentysecond.tsv", 0.90, 0.85, 0.16),
     ("crisis_en_twentythird.tsv", 0.90, 0.85, 0.16),
     ("crisis_en_twentyfourth.tsv", 0.90, 0.85, 0.16),
-    ("crisis_en_twentysixth.tsv", 0.90, 0.85, 0.16),
+    ("crisis_en_twentysixth.tsv", 0.90, 0.85, 0.17),
+    ("crisis_en_thirtysecond.tsv", 0.95, 0.95, 0.37),
+    ("crisis_en_twentyeighth.tsv", 0.97, 0.95, 0.06),
+    ("crisis_en_twentyninth.tsv", 0.95, 0.93, 0.12),
+    ("crisis_en_thirtieth.tsv", 0.95, 0.93, 0.12),
+    ("crisis_en_thirtyfirst.tsv", 0.97, 0.95, 0.04),
+    ("crisis_en_thirtythird.tsv", 0.97, 0.95, 0.06),
+    # Not trained on (yet): the last two chose the model's threshold for any risk.
+    ("crisis_en_thirtyfourth.tsv", 0.95, 0.95, 0.04),
+    ("crisis_en_thirtyfifth.tsv", 0.95, 0.95, 0.09),
+    # Risky messages worded like jokes, clinical talk or ordinary preparation (a safety review's
+    # probes); their five ambiguous "none" rows are flagged, and should be.
+    ("crisis_en_riskylookalikes.tsv", 0.92, 0.85, 1.0),
     ("crisis_en_everyday.tsv", 1.0, 1.0, 0.01),  # ordinary traffic: times, notes, thanks
     ("crisis_en_lookalikes.tsv", 1.0, 1.0, 0.01),  # ordinary, with crisis-like words
 ]
@@ -153,7 +165,7 @@ def test_measured_recall_and_false_positives_stay_within_targets(
     name: str, recall_any: float, recall_high: float, false_positives: float
 ) -> None:
     figures = measure(load(DATA / name))
-    assert figures.rows > 200
+    assert figures.rows >= 200
     assert figures.recall_any >= recall_any, figures.misses[:10]
     assert figures.recall_high >= recall_high, figures.misses[:10]
     assert figures.false_positive_rate <= false_positives, figures.misses[:10]
@@ -163,10 +175,14 @@ BLIND = Path(__file__).resolve().parent / "blind"
 
 
 BLIND_FLOORS = [
-    ("crisis_en_twentieth.tsv", 0.95, 0.90, 0.07),  # shipped: 0.980 / 0.950 / 0.053
-    ("crisis_en_twentyfirst.tsv", 0.90, 0.85, 0.04),  # 0.920 / 0.875 / 0.020
-    ("crisis_en_twentyfifth.tsv", 0.93, 0.85, 0.08),  # 0.953 / 0.880 / 0.067
-    ("crisis_en_twentyseventh.tsv", 0.90, 0.85, 0.15),  # long messages: 0.920 / 0.880 / 0.129
+    ("crisis_en_twentieth.tsv", 0.97, 0.95, 0.07),  # shipped: 0.993 / 0.988 / 0.053
+    ("crisis_en_twentyfirst.tsv", 0.90, 0.85, 0.04),  # 0.933 / 0.900 / 0.027
+    ("crisis_en_twentyfifth.tsv", 0.95, 0.90, 0.08),  # 0.987 / 0.947 / 0.067
+    ("crisis_en_twentyseventh.tsv", 0.93, 0.90, 0.16),  # long messages: 0.960 / 0.940 / 0.150
+    # Written after this release's last change, measured once:
+    ("crisis_en_thirtysixth.tsv", 0.95, 0.93, 0.05),  # 0.973 / 0.960 / 0.033
+    ("crisis_en_thirtyseventh.tsv", 0.90, 0.85, 0.04),  # 0.920 / 0.871 / 0.027
+    ("crisis_en_thirtyeighth.tsv", 0.95, 0.95, 0.27),  # long messages: 1.000 / 1.000 / 0.255
 ]
 
 
@@ -178,7 +194,7 @@ def test_on_sets_it_never_learned_from_the_detector_stays_near_its_measured_figu
     figures as shipped are in the README). This catches a change that generalises worse; fix such
     a failure in the labelled sets or the engine, never by tuning on these rows."""
     figures = measure(load(BLIND / name))
-    assert figures.rows >= 240
+    assert figures.rows >= 200
     assert figures.recall_any >= recall_any
     assert figures.recall_high >= recall_high
     assert figures.false_positive_rate <= false_positives

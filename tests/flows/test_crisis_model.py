@@ -301,3 +301,13 @@ def test_the_model_confirms_high_where_the_lexicon_read_possible(
     no_setting = confident(0.0, 1.0)
     monkeypatch.setattr(crisis_model, "model", lambda language="en": no_setting)
     assert assess_text(WISH).level is RiskLevel.POSSIBLE
+
+
+def test_the_shipped_model_confirms_high_and_clears_its_higher_bar_where_sure() -> None:
+    """The README's examples, read by the shipped model."""
+    confirmed = assess_text("gonna sewerslide fr this time, got the pills n everything")
+    assert confirmed.level is RiskLevel.HIGH
+    assert confirmed.trigger == "learned_confirms_high"
+    denied_but_risky = "Peer states would not mind if i got hit by a bus, denies plan/intent"
+    assert assess_text(denied_but_risky, use_model=False).level is RiskLevel.NONE
+    assert assess_text(denied_but_risky).trigger == "learned_any"
