@@ -47,7 +47,7 @@ THRESHOLDS: dict[str, float | None] = {
     "high": 0.6,
     "min_words": 4,
     "long_words": 30,
-    "overrule_below": 0.4,
+    "overrule_below": 0.6,
     "window_words": 50,
     "upgrade_high": 0.8,
     "any_when_cleared": 0.9,

@@ -182,7 +182,7 @@ BLIND_FLOORS = [
     # Written after this release's last change, measured once:
     ("crisis_en_thirtysixth.tsv", 0.95, 0.93, 0.05),  # 0.973 / 0.960 / 0.033
     ("crisis_en_thirtyseventh.tsv", 0.90, 0.85, 0.04),  # 0.920 / 0.871 / 0.027
-    ("crisis_en_thirtyeighth.tsv", 0.95, 0.95, 0.27),  # long messages: 1.000 / 1.000 / 0.255
+    ("crisis_en_thirtyeighth.tsv", 0.95, 0.95, 0.25),  # long messages: 1.000 / 1.000 / 0.236
 ]
 
 
