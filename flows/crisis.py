@@ -268,38 +268,63 @@ def _long(prepared: str, found: crisis_model.Model) -> bool:
     return found.long_words is not None and words > found.long_words
 
 
-def _learned(prepared: str, language: str, *, cleared: bool) -> Match | None:
-    """The learned model's reading of a model-ready text the lexicon left alone, as a match (None
-    below its thresholds or without a model). Where a rule cleared part of the text the model
-    needs more confidence (`Model.bar_for_any`)."""
+def _learned(found: crisis_model.Model, prepared: str, *, cleared: bool) -> list[Match]:
+    """The model's reading of a text the lexicon left alone: nothing below its thresholds. Where a
+    rule cleared part of the text the model needs more confidence (`Model.bar_for_any`)."""
+    p_any, p_high = found.scores(prepared)
+    if p_any < found.bar_for_any(cleared=cleared):  # both must agree before it calls any risk
+        return []
+    if found.threshold_high is not None and p_high >= found.threshold_high:
+        return [Match("learned_high", "learned", RiskLevel.HIGH, "")]
+    return [Match("learned_any", "learned", RiskLevel.POSSIBLE, "")]
+
+
+def _confirmed_high(found: crisis_model.Model, prepared: str) -> list[Match]:
+    """Where the lexicon read POSSIBLE: HIGH when the model is confident of high risk (a plan,
+    means or an attempt said in words the rules do not know, beside ideation they do)."""
+    if found.upgrade_high is None:
+        return []
+    p_any, p_high = found.scores(prepared)
+    if p_any >= found.threshold_any and p_high >= found.upgrade_high:
+        return [Match("learned_confirms_high", "learned", RiskLevel.HIGH, "")]
+    return []
+
+
+def _in_context(
+    found: crisis_model.Model, matches: list[Match], prepared: str, sentences: list[str]
+) -> list[Match]:
+    """The lexicon's matches in a long message, weighed against the model's reading of the whole
+    message. The rules read one sentence at a time, so a clinical story or a sad but safe letter
+    can trip them; when the model finds no risk in any part of the message (the whole, every
+    window and every sentence below its `overrule_below`), a POSSIBLE reading is set aside and a
+    HIGH one becomes POSSIBLE — resources still shown, but nobody paged. Short messages, and long
+    ones where the model sees any risk anywhere, keep the lexicon's reading."""
+    if found.overrule_below is None or not _long(prepared, found):
+        return matches
+    if found.any_risk_anywhere(prepared, sentences) >= found.overrule_below:
+        return matches
+    return [replace(m, level=RiskLevel.POSSIBLE) for m in matches if m.level is RiskLevel.HIGH]
+
+
+def _with_model(
+    matches: list[Match], prepared: str, sentences: list[str], language: str, *, cleared: bool
+) -> list[Match]:
+    """The lexicon's matches with the learned model's reading. Where no rule fired it may raise
+    the level (`_learned`); in long messages it may temper the rules (`_in_context`); where the
+    rules read POSSIBLE it may confirm HIGH (`_confirmed_high`). A model that is missing, fails
+    to load or fails to run leaves the lexicon's reading standing."""
     try:
         found = crisis_model.model(language)
         if found is None or len(prepared.split()) < found.min_words:
-            return None  # too short to judge from wording alone ("got it", "2nite 10pm")
-        p_any, p_high = found.scores(prepared)
-        bar = found.bar_for_any(cleared=cleared)
-    except Exception:  # a failing model leaves the lexicon's reading standing
-        return None
-    if p_any < bar:  # both must agree before the model calls anything risky
-        return None
-    if found.threshold_high is not None and p_high >= found.threshold_high:
-        return Match("learned_high", "learned", RiskLevel.HIGH, "")
-    return Match("learned_any", "learned", RiskLevel.POSSIBLE, "")
-
-
-def _confirmed_high(prepared: str, language: str) -> Match | None:
-    """Where the lexicon read POSSIBLE: HIGH when the model is confident of high risk (a plan,
-    means or an attempt said in words the rules do not know, beside ideation they do)."""
-    try:
-        found = crisis_model.model(language)
-        if found is None or found.upgrade_high is None or len(prepared.split()) < found.min_words:
-            return None
-        p_any, p_high = found.scores(prepared)
-    except Exception:  # a failing model leaves the lexicon's reading standing
-        return None
-    if p_any >= found.threshold_any and p_high >= found.upgrade_high:
-        return Match("learned_confirms_high", "learned", RiskLevel.HIGH, "")
-    return None
+            return matches  # too short to judge from wording alone ("got it", "2nite 10pm")
+        if not matches:
+            return _learned(found, prepared, cleared=cleared)
+        read = _in_context(found, matches, prepared, sentences)
+        if read and all(m.level is RiskLevel.POSSIBLE for m in read):
+            read = read + _confirmed_high(found, prepared)
+        return read
+    except Exception:  # a failing model must never cost the lexicon's reading
+        return matches
 
 
 def _clinical_only(normalised: str, lex: Lexicon) -> bool:
@@ -308,33 +333,9 @@ def _clinical_only(normalised: str, lex: Lexicon) -> bool:
     return bool(clinical) and not lex.cues["self"].search(normalised)
 
 
-def _in_context(
-    matches: list[Match], prepared: str, sentences: list[str], language: str
-) -> list[Match]:
-    """The lexicon's matches in a long message, weighed against the model's reading of the whole
-    message. The rules read one sentence at a time, so a clinical story or a sad but safe letter
-    can trip them; when the model finds no risk in any part of the message (the whole, every
-    window and every sentence below its `overrule_below`), a POSSIBLE reading is set aside and a
-    HIGH one becomes POSSIBLE —
-    resources still shown, but nobody paged. Short messages, and long ones where the model sees
-    any risk anywhere, keep the lexicon's reading."""
-    try:
-        found = crisis_model.model(language)
-        if found is None or found.overrule_below is None or found.long_words is None:
-            return matches
-        if not _long(prepared, found):
-            return matches
-        if found.any_risk_anywhere(prepared, sentences) >= found.overrule_below:
-            return matches
-    except Exception:  # a failing model must never cost the lexicon's reading
-        return matches
-    return [replace(m, level=RiskLevel.POSSIBLE) for m in matches if m.level is RiskLevel.HIGH]
-
-
 def assess_text(text: str, language: str = "en", *, use_model: bool = True) -> TextSignal:
     """Assess one message: HIGH, POSSIBLE or NONE, with the matches that explain it. The
-    lexicon's rules come first; the learned model (`use_model`) raises the level where the
-    lexicon is silent, and in long messages may temper it (`_in_context`)."""
+    lexicon's rules come first; the learned model (`use_model`) then weighs in (`_with_model`)."""
     lex = lexicon(language)
     normalised = normalise(text, lex)
     matches: list[Match] = []
@@ -349,22 +350,11 @@ def assess_text(text: str, language: str = "en", *, use_model: bool = True) -> T
                 if isinstance(verdict, Match):
                     matches.append(verdict)
                     break
-    # The model is a safety net for wording the lexicon does not know. Where no rule fired (and
-    # the text is not clinical talk with nothing about the writer) it may raise the level, with a
-    # higher bar where a rule cleared part of the text as negated, joking, clinical or an
-    # exception; where the rules read POSSIBLE it may confirm HIGH; in long messages it may
-    # temper the rules (`_in_context`).
-    prepared = _without_idioms(normalised, lex)
-    if use_model and not matches and not _clinical_only(normalised, lex):
-        learned = _learned(prepared, language, cleared=cleared)
-        if learned is not None:
-            matches.append(learned)
-    elif use_model and matches:
-        matches = _in_context(matches, prepared, sentences, language)
-        if matches and all(m.level is RiskLevel.POSSIBLE for m in matches):
-            confirmed = _confirmed_high(prepared, language)
-            if confirmed is not None:
-                matches.append(confirmed)
+    # The model is a safety net for wording the lexicon does not know; it never reads clinical
+    # talk with nothing about the writer that no rule fired on.
+    if use_model and (matches or not _clinical_only(normalised, lex)):
+        prepared = _without_idioms(normalised, lex)
+        matches = _with_model(matches, prepared, sentences, language, cleared=cleared)
     matches.sort(key=lambda m: -_ORDER[m.level])  # stable: at equal level a rule explains first
     level = matches[0].level if matches else RiskLevel.NONE
     return TextSignal(level, tuple(matches))

@@ -1,8 +1,8 @@
 """The learned half of the crisis detector: the stored regressions score as scikit-learn did when
 they were trained, the stored encoder as it did when it was exported, the two are averaged; the
 model raises a text the lexicon found nothing in (with a higher bar where a rule cleared part of
-it, and in long messages), confirms HIGH where the lexicon read POSSIBLE, and may temper the
-lexicon in long messages."""
+it), confirms HIGH where the lexicon read POSSIBLE, and may temper the lexicon in long
+messages."""
 
 from __future__ import annotations
 
