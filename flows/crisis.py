@@ -210,12 +210,35 @@ def _negated(scope: str, start: int, end: int, lex: Lexicon) -> bool:
     return bool(lex.post_negation.match(scope[end:]))
 
 
+def _negated_span(scope: str, found: re.Match[str], start: int, end: int, lex: Lexicon) -> bool:
+    """Negation of a match whose span (`start`-`end`) may reach back to a cue it needs. Read
+    before the whole span; and where that cue lies in an earlier clause, also before the rule's own
+    words ("before you panic, no, I don't have thoughts about hurting myself": the "you" of the
+    first clause must not hide the "don't" of the last)."""
+    if _negated(scope, start, end, lex):
+        return True
+    clause_start = max(
+        (b.end() for b in lex.clause_breaks.finditer(scope) if b.end() <= found.start()),
+        default=0,
+    )
+    return start < clause_start and _negated(scope, found.start(), found.end(), lex)
+
+
 @dataclass(frozen=True)
 class Cleared:
     """A rule's words were there, but the lexicon judged them harmless (negated, joking,
     clinical, or an exception): the learned model may not overrule that."""
 
     rule: str
+
+
+def _about_writer(scope: str, lex: Lexicon) -> bool:
+    """Whether a scope speaks of the writer (or their peer), leaving out the words that only make
+    the writer the listener of a patient ("my patient told me she ...")."""
+    reported = lex.cues.get("reported_to_me")
+    if reported is not None:
+        scope = reported.sub(" ", scope)
+    return lex.cues["self"].search(scope) is not None
 
 
 def _apply(rule: Rule, scope: str, lex: Lexicon) -> Match | Cleared | None:
@@ -240,12 +263,12 @@ def _apply(rule: Rule, scope: str, lex: Lexicon) -> Match | Cleared | None:
         and not lex.cues["serious"].search(scope)
     ):
         return Cleared(rule.id)
-    personal = lex.cues["self"].search(scope) is not None
+    personal = _about_writer(scope, lex)
     if rule.person and not personal and lex.cues["third"].search(scope) is None:
         return None
     if not rule.clinical_ok and not personal and lex.cues["clinical"].search(scope):
         return Cleared(rule.id)
-    if rule.negatable and _negated(scope, start, end, lex):
+    if rule.negatable and _negated_span(scope, found, start, end, lex):
         return Cleared(rule.id)
     return Match(rule.id, rule.category, rule.level, found.group(0))
 
@@ -296,12 +319,10 @@ def _in_context(
     """The lexicon's matches in a long message, weighed against the model's reading of the whole
     message. The rules read one sentence at a time, so a clinical story or a sad but safe letter
     can trip them; when the model finds no risk in any part of the message (the whole, every
-    window and every sentence below its `overrule_below`), a POSSIBLE reading is set aside and a
-    HIGH one becomes POSSIBLE — resources still shown, but nobody paged. Short messages, and long
-    ones where the model sees any risk anywhere, keep the lexicon's reading."""
-    if found.overrule_below is None or not _long(prepared, found):
-        return matches
-    if found.any_risk_anywhere(prepared, sentences) >= found.overrule_below:
+    window and every sentence: `Model.sees_risk_in`), a POSSIBLE reading is set aside and a HIGH
+    one becomes POSSIBLE — resources still shown, but nobody paged. Short messages, and long ones
+    where the model sees any risk anywhere, keep the lexicon's reading."""
+    if not _long(prepared, found) or found.sees_risk_in(prepared, sentences):
         return matches
     return [replace(m, level=RiskLevel.POSSIBLE) for m in matches if m.level is RiskLevel.HIGH]
 

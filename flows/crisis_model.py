@@ -141,6 +141,7 @@ class Model:
     encoder: ThreeWay | None = None
     long_words: int | None = None  # longer messages: the model may temper the lexicon
     overrule_below: float | None = None  # … when any risk is below this in every window
+    overrule_sentences_below: float | None = None  # … and below this in every sentence alone
     window_words: int = 50
     upgrade_high: float | None = None  # a lexicon POSSIBLE becomes HIGH when p_high reaches this
     any_when_cleared: float | None = None  # the bar for any risk when a rule cleared the text
@@ -154,6 +155,19 @@ class Model:
         if self.any_when_cleared is None:
             return math.inf
         return max(self.threshold_any, self.any_when_cleared)
+
+    def sees_risk_in(self, text: str, sentences: Sequence[str]) -> bool:
+        """Whether a long message holds risk anywhere: the whole text or any window at
+        `overrule_below`, or any sentence read alone at `overrule_sentences_below` (a sentence
+        taken out of its story reads riskier than it is, so it may need more; `overrule_below`
+        when unset). Without `overrule_below` the model tempers nothing: it always sees risk."""
+        if self.overrule_below is None:
+            return True
+        if self.any_risk_anywhere(text) >= self.overrule_below:
+            return True
+        bar = self.overrule_sentences_below
+        bar = self.overrule_below if bar is None else bar
+        return any(self.scores(s)[0] >= bar for s in dict.fromkeys(sentences) if s.strip())
 
     def any_risk_anywhere(self, text: str, parts: Sequence[str] = ()) -> float:
         """The highest probability of any risk over the whole text, over overlapping windows of
@@ -217,6 +231,7 @@ def parse(raw: dict[str, Any], encoder: ThreeWay | None = None) -> Model:
         encoder=encoder,
         long_words=None if long_words is None else int(long_words),
         overrule_below=_optional(thresholds, "overrule_below"),
+        overrule_sentences_below=_optional(thresholds, "overrule_sentences_below"),
         window_words=int(thresholds.get("window_words", 50)),
         upgrade_high=_optional(thresholds, "upgrade_high"),
         any_when_cleared=_optional(thresholds, "any_when_cleared"),

@@ -42,13 +42,16 @@ OUT = Path(__file__).resolve().parents[2] / "flows" / "content" / "en" / "crisis
 # below `overrule_below` over the whole message, every window of `window_words` and every
 # sentence read alone, a lexicon POSSIBLE is set aside and a HIGH becomes POSSIBLE (0.4 chosen on
 # long messages of sets 18, 20-25: no risky message lost in 408; 0.6 on the five long sets never
-# trained on: false positives 0.155 -> 0.142, no risky message lost).
+# trained on: false positives 0.155 -> 0.142, no risky message lost). A sentence read alone must
+# reach `overrule_sentences_below` to count (0.8, on those five sets and set 43: false positives
+# 0.141 -> 0.129, pages 49 -> 40, no risky message lost).
 THRESHOLDS: dict[str, float | None] = {
     "any": 0.75,
     "high": 0.6,
     "min_words": 4,
     "long_words": 30,
     "overrule_below": 0.6,
+    "overrule_sentences_below": 0.8,
     "window_words": 50,
     "upgrade_high": 0.8,
     "any_when_cleared": 0.9,

@@ -207,6 +207,33 @@ def test_the_model_tempers_nothing_when_it_sees_risk_anywhere_in_the_message(
     assert assess_text(STORY + PLAN).level is RiskLevel.HIGH  # no long-message settings: as read
 
 
+class ReadsAlone(Reads):
+    """An encoder that sees risk in `marker` only in a text of at most `limit` words: a sentence
+    read alone, never the message or a window around it."""
+
+    def probabilities(self, text: str) -> tuple[float, float, float]:
+        alone = self.marker in text and len(text.split()) <= self.limit
+        return (0.0, 0.0, 1.0) if alone else (1.0, 0.0, 0.0)
+
+
+def test_a_sentence_read_alone_must_reach_its_own_bar_to_stop_the_tempering(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The wish sentence alone reads 0.5 (regressions 0, encoder 1): above the message bar of 0.4,
+    so by default it stops the tempering; with a sentence bar of 0.6 it no longer does."""
+    model = tempering(ReadsAlone("wake", limit=12))
+    monkeypatch.setattr(crisis_model, "model", lambda language="en": model)
+    prepared = model_text(STORY + WISH)
+    assert model.any_risk_anywhere(prepared) < 0.4  # the message and its windows: no risk
+    assert model.sees_risk_in(prepared, [model_text(WISH)])  # the sentence at the same bar: risk
+    assert assess_text(STORY + WISH).level is RiskLevel.POSSIBLE  # so the lexicon's reading holds
+    stricter = replace(model, overrule_sentences_below=0.6)
+    monkeypatch.setattr(crisis_model, "model", lambda language="en": stricter)
+    assert not stricter.sees_risk_in(prepared, [model_text(WISH)])
+    assert assess_text(STORY + WISH).level is RiskLevel.NONE  # tempered
+    assert assess_text(WISH).level is RiskLevel.POSSIBLE  # short: the lexicon's reading holds
+
+
 @pytest.mark.parametrize(
     "risk",
     [
