@@ -77,6 +77,7 @@ TABLE = [
     ("my patient told me he wants to kill his boss. duty to warn applies?", NONE),
     ("my patient told me she wants to die, and honestly so do I", POSSIBLE),
     ("my patient told me he wants to kill his boss and I want to kill mine", HIGH),
+    ("today a patient told me, very calmly, that he was going to kill himself at home", NONE),
     # negation read where it is, not hidden by a cue in an earlier clause; surprise is no denial
     ("before you panic, no, I don't have thoughts about hurting myself", NONE),
     ("before you say anything, I can not stop having thoughts of hurting my attending", POSSIBLE),
