@@ -78,6 +78,10 @@ TABLE = [
     ("my patient told me she wants to die, and honestly so do I", POSSIBLE),
     ("my patient told me he wants to kill his boss and I want to kill mine", HIGH),
     ("today a patient told me, very calmly, that he was going to kill himself at home", NONE),
+    # a supporter's note about "peer" is about the person they support, unless a patient is named
+    ("Peer (nurse, nights): active SI, plan to jump from the car park, has scoped the level", HIGH),
+    ("pt in bed 4 has active SI with plan, peer asked how to get a sitter faster", NONE),
+    ("peer support session on overdose management for the nurses", NONE),
     # negation read where it is, not hidden by a cue in an earlier clause; surprise is no denial
     ("before you panic, no, I don't have thoughts about hurting myself", NONE),
     ("before you say anything, I can not stop having thoughts of hurting my attending", POSSIBLE),
