@@ -90,6 +90,7 @@ class Lexicon:
     shorthand: tuple[tuple[re.Pattern[str], str], ...]
     keywords: tuple[str, ...]
     negation_window: int
+    negated_list: re.Pattern[str] | None
 
 
 def _alternation(items: list[str]) -> str:
@@ -134,6 +135,9 @@ def _compile(raw: dict[str, Any]) -> Lexicon:
         shorthand=tuple((re.compile(k), v) for k, v in raw["shorthand"].items()),
         keywords=tuple(raw["keywords"]),
         negation_window=int(raw.get("negation_window", 5)),
+        negated_list=(
+            re.compile(raw["negated_list_words"]) if raw.get("negated_list_words") else None
+        ),
     )
 
 
@@ -207,7 +211,19 @@ def _negated(scope: str, start: int, end: int, lex: Lexicon) -> bool:
     window = " ".join(before.split()[-lex.negation_window :])
     if lex.negators.search(window):
         return True
+    if _denied_in_a_list(before, lex):
+        return True
     return bool(lex.post_negation.match(scope[end:]))
+
+
+def _denied_in_a_list(before: str, lex: Lexicon) -> bool:
+    """The last negator before a match reaches it over a list of what it denies: every word
+    between them is one of `negated_list_words` ("denies any thoughts of self-harm or suicide")."""
+    negators = list(lex.negators.finditer(before))
+    if not negators or lex.negated_list is None:
+        return False
+    words = re.findall(r"[\w'-]+|[/,&]", before[negators[-1].end() :])
+    return all(lex.negated_list.fullmatch(word) for word in words)
 
 
 def _negated_span(scope: str, found: re.Match[str], start: int, end: int, lex: Lexicon) -> bool:

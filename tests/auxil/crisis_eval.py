@@ -15,12 +15,11 @@ from flows.crisis import RiskLevel, assess_text
 DATA = Path(__file__).resolve().parents[1] / "flows" / "data"
 FALSE_POSITIVE_CATEGORIES = {"idiom", "clinical", "negated", "stress", "everyday"}
 # Labelled sets the learned model is not trained on (they still measure it, and tune the
-# lexicon). The long-message sets: a retrain that included them read a new long-message set less
-# well (recall of any risk 0.92 -> 0.89, HIGH 0.88 -> 0.84) and short blind sets no better. The
-# risky look-alikes (risk worded like a joke, clinical talk or ordinary preparation, written by a
-# safety review) and the thirty-fourth and thirty-fifth sets came after the last training run
-# (the last two chose the model's threshold for any risk); a retrain that added them read two
-# fresh sets no better (recall of HIGH 0.959 -> 0.952, false positives 0.050 -> 0.053).
+# lexicon). The long-message sets (22-24, 26, 32, 43, 44): a retrain that included them read a
+# new long-message set less well (recall of any risk 0.92 -> 0.89, HIGH 0.88 -> 0.84) and short
+# blind sets no better. Sets 45-48 came after the last training run (which added 34, 35, 41, 42
+# and the risky look-alikes: on 45-48, which neither model had seen, recall 0.951 -> 0.954, HIGH
+# 0.932 -> 0.935, false positives 0.081 -> 0.080) and chose its thresholds.
 NOT_TRAINED = frozenset(
     {
         "crisis_en_twentysecond.tsv",
@@ -28,9 +27,12 @@ NOT_TRAINED = frozenset(
         "crisis_en_twentyfourth.tsv",
         "crisis_en_twentysixth.tsv",
         "crisis_en_thirtysecond.tsv",
-        "crisis_en_riskylookalikes.tsv",
-        "crisis_en_thirtyfourth.tsv",
-        "crisis_en_thirtyfifth.tsv",
+        "crisis_en_fortythird.tsv",
+        "crisis_en_fortyfourth.tsv",
+        "crisis_en_fortyfifth.tsv",
+        "crisis_en_fortysixth.tsv",
+        "crisis_en_fortyseventh.tsv",
+        "crisis_en_fortyeighth.tsv",
     }
 )
 

@@ -35,9 +35,12 @@ OUT = Path(__file__).resolve().parents[2] / "flows" / "content" / "en" / "crisis
 # (train_crisis_encoder.py). `any` and `high`: where no rule fired, POSSIBLE at any risk >= `any`,
 # HIGH when high risk >= `high` too (first chosen on sets 10-13, which neither half had seen: HIGH
 # recall 0.87 where the lexicon alone had 0.61; `any` 0.8 -> 0.75 on sets 34-35, recall 0.955 ->
-# 0.977 with no new false positive). `any_when_cleared`: the bar where a rule cleared part of the
-# text; `upgrade_high`: high risk at which a lexicon POSSIBLE becomes HIGH (both chosen on sets
-# 28-33 before training on them: HIGH recall 0.849 -> 0.894, no new false positive).
+# 0.977 with no new false positive; after the retrain with sets 34-35, 41-42 and the risky
+# look-alikes, `any` 0.75 -> 0.7 and `high` 0.6 -> 0.5 on sets 45-48, which it had not seen:
+# recall 0.954 -> 0.962, HIGH 0.935 -> 0.951, false positives 0.080 -> 0.085, pages 20 -> 21).
+# `any_when_cleared`: the bar where a rule cleared part of the text; `upgrade_high`: high risk at
+# which a lexicon POSSIBLE becomes HIGH (both chosen on sets 28-33 before training on them: HIGH
+# recall 0.849 -> 0.894, no new false positive).
 # In messages of more than `long_words` words the pair may temper the lexicon: if any risk stays
 # below `overrule_below` over the whole message, every window of `window_words` and every
 # sentence read alone, a lexicon POSSIBLE is set aside and a HIGH becomes POSSIBLE (0.4 chosen on
@@ -46,8 +49,8 @@ OUT = Path(__file__).resolve().parents[2] / "flows" / "content" / "en" / "crisis
 # reach `overrule_sentences_below` to count (0.8, on those five sets and set 43: false positives
 # 0.141 -> 0.129, pages 49 -> 40, no risky message lost).
 THRESHOLDS: dict[str, float | None] = {
-    "any": 0.75,
-    "high": 0.6,
+    "any": 0.7,
+    "high": 0.5,
     "min_words": 4,
     "long_words": 30,
     "overrule_below": 0.6,

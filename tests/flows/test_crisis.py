@@ -79,14 +79,24 @@ TABLE = [
     ("my patient told me he wants to kill his boss and I want to kill mine", HIGH),
     ("today a patient told me, very calmly, that he was going to kill himself at home", NONE),
     # a supporter's note about "peer" is about the person they support, unless a patient is named
-    ("Peer (nurse, nights): active SI, plan to jump from the car park, has scoped the level", HIGH),
+    (
+        "Peer (nurse, nights): active SI, plan to jump from the car park, has scoped the level",
+        HIGH,
+    ),
     ("pt in bed 4 has active SI with plan, peer asked how to get a sitter faster", NONE),
     ("peer support session on overdose management for the nurses", NONE),
     # negation read where it is, not hidden by a cue in an earlier clause; surprise is no denial
     ("before you panic, no, I don't have thoughts about hurting myself", NONE),
     ("before you say anything, I can not stop having thoughts of hurting my attending", POSSIBLE),
-    ("honestly you know what, I never thought I would have thoughts of hurting my husband", POSSIBLE),
+    (
+        "honestly you know what, I never thought I would have thoughts of hurting my husband",
+        POSSIBLE,
+    ),
     ("I never thought I would want to die", POSSIBLE),
+    # a denial reaches over a list of what it denies, not over a new predicate
+    ("peer denies any thoughts of self-harm or suicide, past or present", NONE),
+    ("denies SI and has been stockpiling her pills", HIGH),
+    ("I don't have any plans and I want to die", POSSIBLE),
     # wordings two fresh sets found silent
     ("stepped in front of a car yesterday but the driver stopped", HIGH),
     ("calculated the beta blocker dose I'd need to stop my own heart", HIGH),
@@ -98,6 +108,12 @@ TABLE = [
     ("came in hungover to clinic for the 3rd time this week", POSSIBLE),
     ("a couple of shots in the car before evening shifts", POSSIBLE),
     ("had two energy drinks before my shift", NONE),
+    ("C-SSRS: yes to Q1-6. Actual attempt last night (OD), intends to try again.", HIGH),
+    ("every shift I pocket one more ampoule. nearly at the number i need", HIGH),
+    ("researching which drugs a post-mortem tox screen misses. For me, not a patient.", HIGH),
+    ("im so done im offing myself this weekend no cap", HIGH),
+    ("Did a line in the staff toilet before my ED shift", POSSIBLE),
+    ("Hx of cutting in undergrad, resumed last month (thighs, superficial per peer)", POSSIBLE),
     ("HI", POSSIBLE),
     ("peer endorses HI", POSSIBLE),
     ("I'm scared of what I might do tonight", POSSIBLE),
@@ -174,12 +190,20 @@ DATA_FLOORS = [
     ("crisis_en_thirtieth.tsv", 0.95, 0.93, 0.12),
     ("crisis_en_thirtyfirst.tsv", 0.97, 0.95, 0.04),
     ("crisis_en_thirtythird.tsv", 0.97, 0.95, 0.06),
-    # Not trained on (yet): the last two chose the model's threshold for any risk.
-    ("crisis_en_thirtyfourth.tsv", 0.95, 0.95, 0.04),
-    ("crisis_en_thirtyfifth.tsv", 0.95, 0.95, 0.09),
+    ("crisis_en_thirtyfourth.tsv", 0.97, 0.97, 0.04),
+    ("crisis_en_thirtyfifth.tsv", 0.97, 0.97, 0.09),
     # Risky messages worded like jokes, clinical talk or ordinary preparation (a safety review's
     # probes); their five ambiguous "none" rows are flagged, and should be.
-    ("crisis_en_riskylookalikes.tsv", 0.92, 0.85, 1.0),
+    ("crisis_en_riskylookalikes.tsv", 0.95, 0.93, 1.0),
+    ("crisis_en_fortyfirst.tsv", 0.97, 0.97, 0.05),  # a day of traffic
+    ("crisis_en_fortysecond.tsv", 0.97, 0.97, 0.06),  # acceptance-style
+    ("crisis_en_fortythird.tsv", 0.97, 0.95, 0.17),  # long; not trained on
+    ("crisis_en_fortyfourth.tsv", 0.97, 0.95, 0.21),  # long; not trained on
+    # Came after the last training run and chose its thresholds (not trained on):
+    ("crisis_en_fortyfifth.tsv", 0.97, 0.97, 0.15),  # first-person clinical talk, notes
+    ("crisis_en_fortysixth.tsv", 0.95, 0.93, 0.05),  # many voices
+    ("crisis_en_fortyseventh.tsv", 0.97, 0.97, 0.04),  # a week at a teaching hospital
+    ("crisis_en_fortyeighth.tsv", 0.97, 0.97, 0.14),  # supporters' notes beside patient notes
     ("crisis_en_everyday.tsv", 1.0, 1.0, 0.01),  # ordinary traffic: times, notes, thanks
     ("crisis_en_lookalikes.tsv", 1.0, 1.0, 0.01),  # ordinary, with crisis-like words
 ]
