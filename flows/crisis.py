@@ -309,9 +309,11 @@ def _long(prepared: str, found: crisis_model.Model) -> bool:
 
 def _learned(found: crisis_model.Model, prepared: str, *, cleared: bool) -> list[Match]:
     """The model's reading of a text the lexicon left alone: nothing below its thresholds. Where a
-    rule cleared part of the text the model needs more confidence (`Model.bar_for_any`)."""
+    rule cleared part of the text, or the text is long, the model needs more confidence
+    (`Model.bar_for_any`)."""
     p_any, p_high = found.scores(prepared)
-    if p_any < found.bar_for_any(cleared=cleared):  # both must agree before it calls any risk
+    bar = found.bar_for_any(cleared=cleared, long=_long(prepared, found))
+    if p_any < bar:  # both halves must agree before it calls any risk
         return []
     if found.threshold_high is not None and p_high >= found.threshold_high:
         return [Match("learned_high", "learned", RiskLevel.HIGH, "")]

@@ -145,16 +145,21 @@ class Model:
     window_words: int = 50
     upgrade_high: float | None = None  # a lexicon POSSIBLE becomes HIGH when p_high reaches this
     any_when_cleared: float | None = None  # the bar for any risk when a rule cleared the text
+    any_when_long: float | None = None  # the bar for any risk in a message over `long_words`
 
-    def bar_for_any(self, *, cleared: bool) -> float:
+    def bar_for_any(self, *, cleared: bool, long: bool = False) -> float:
         """The probability of any risk the model needs before it speaks where the lexicon is
         silent: higher where a rule cleared part of the text as negated, joking or clinical
-        (never, when the data sets no such bar)."""
+        (never, when the data sets no such bar), and in a long message (`any_when_long`: a long
+        sad or busy story reads riskier to it than it is)."""
+        bar = self.threshold_any
+        if long and self.any_when_long is not None:
+            bar = max(bar, self.any_when_long)
         if not cleared:
-            return self.threshold_any
+            return bar
         if self.any_when_cleared is None:
             return math.inf
-        return max(self.threshold_any, self.any_when_cleared)
+        return max(bar, self.any_when_cleared)
 
     def sees_risk_in(self, text: str, sentences: Sequence[str]) -> bool:
         """Whether a long message holds risk anywhere: the whole text or any window at
@@ -235,6 +240,7 @@ def parse(raw: dict[str, Any], encoder: ThreeWay | None = None) -> Model:
         window_words=int(thresholds.get("window_words", 50)),
         upgrade_high=_optional(thresholds, "upgrade_high"),
         any_when_cleared=_optional(thresholds, "any_when_cleared"),
+        any_when_long=_optional(thresholds, "any_when_long"),
     )
 
 

@@ -40,7 +40,9 @@ OUT = Path(__file__).resolve().parents[2] / "flows" / "content" / "en" / "crisis
 # recall 0.954 -> 0.962, HIGH 0.935 -> 0.951, false positives 0.080 -> 0.085, pages 20 -> 21).
 # `any_when_cleared`: the bar where a rule cleared part of the text; `upgrade_high`: high risk at
 # which a lexicon POSSIBLE becomes HIGH (both chosen on sets 28-33 before training on them: HIGH
-# recall 0.849 -> 0.894, no new false positive).
+# recall 0.849 -> 0.894, no new false positive). `any_when_long`: the bar where no rule fired in a
+# message of more than `long_words` words (0.8 on the seven long sets, none trained on: false
+# positives 0.152 -> 0.137, pages 61 -> 54; the one risky message it lost is now a rule).
 # In messages of more than `long_words` words the pair may temper the lexicon: if any risk stays
 # below `overrule_below` over the whole message, every window of `window_words` and every
 # sentence read alone, a lexicon POSSIBLE is set aside and a HIGH becomes POSSIBLE (0.4 chosen on
@@ -58,6 +60,7 @@ THRESHOLDS: dict[str, float | None] = {
     "window_words": 50,
     "upgrade_high": 0.8,
     "any_when_cleared": 0.9,
+    "any_when_long": 0.8,
 }
 # The regressions on their own (the leave-one-set-out report scores them without the encoder).
 LINEAR_THRESHOLDS: dict[str, float | None] = {"any": 0.7, "high": None, "min_words": 4}

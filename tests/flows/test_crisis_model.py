@@ -279,6 +279,25 @@ def confident(none: float, high: float, **settings: Any) -> crisis_model.Model:
     return replace(always("high"), encoder=Fixed(none, 1.0 - none - high, high), **settings)
 
 
+def test_in_a_long_message_the_model_needs_its_higher_bar_to_speak_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Any risk 0.75: above the model's usual bar (0.5 here), below its bar for long messages."""
+    assert assess_text(STORY, use_model=False).level is RiskLevel.NONE  # no rule fires
+    assert len(model_text(STORY).split()) > 30
+    short = "my shift was long and the coffee was cold"
+    unsure = confident(0.5, 0.5, long_words=30, any_when_long=0.8)
+    monkeypatch.setattr(crisis_model, "model", lambda language="en": unsure)
+    assert assess_text(STORY).level is RiskLevel.NONE
+    assert assess_text(short).level is not RiskLevel.NONE  # short: the usual bar
+    sure = confident(0.2, 0.5, long_words=30, any_when_long=0.8)  # any risk 0.9
+    monkeypatch.setattr(crisis_model, "model", lambda language="en": sure)
+    assert assess_text(STORY).level is not RiskLevel.NONE
+    no_bar = confident(0.5, 0.5, long_words=30)
+    monkeypatch.setattr(crisis_model, "model", lambda language="en": no_bar)
+    assert assess_text(STORY).level is not RiskLevel.NONE
+
+
 @pytest.mark.parametrize("text", ["I'm not going to kill myself", "denies SI/HI"])
 def test_where_a_rule_cleared_the_text_the_model_needs_its_higher_bar(
     monkeypatch: pytest.MonkeyPatch, text: str
