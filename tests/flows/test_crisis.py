@@ -223,19 +223,27 @@ def test_measured_recall_and_false_positives_stay_within_targets(
 BLIND = Path(__file__).resolve().parent / "blind"
 
 
+# Shipped figures (recall any / HIGH / false positives), measured once after this release's last
+# change, with the previous release's in brackets:
+#   twentieth      1.000 / 0.988 / 0.053  (0.993 / 0.988 / 0.053)
+#   twentyfirst    0.953 / 0.925 / 0.033  (0.933 / 0.900 / 0.027)
+#   twentyfifth    0.993 / 0.960 / 0.080  (0.987 / 0.947 / 0.067)
+#   twentyseventh  0.950 / 0.920 / 0.143  (0.960 / 0.940 / 0.150)  long messages
+#   thirtysixth    0.987 / 0.987 / 0.027  (0.973 / 0.960 / 0.033)
+#   thirtyseventh  0.947 / 0.929 / 0.027  (0.920 / 0.871 / 0.027)
+#   thirtyeighth   1.000 / 1.000 / 0.182  (1.000 / 1.000 / 0.236)  long messages
+#   thirtyninth    0.960 / 0.986 / 0.060  (0.960 / 0.986 / 0.053)
+#   fortieth       0.927 / 0.920 / 0.053  (0.927 / 0.933 / 0.047)
 BLIND_FLOORS = [
-    ("crisis_en_twentieth.tsv", 0.97, 0.95, 0.07),  # shipped: 0.993 / 0.988 / 0.053
-    ("crisis_en_twentyfirst.tsv", 0.90, 0.85, 0.04),  # 0.933 / 0.900 / 0.027
-    ("crisis_en_twentyfifth.tsv", 0.95, 0.90, 0.08),  # 0.987 / 0.947 / 0.067
-    ("crisis_en_twentyseventh.tsv", 0.93, 0.90, 0.16),  # long messages: 0.960 / 0.940 / 0.150
-    # Written after this release's last change, measured once:
-    ("crisis_en_thirtysixth.tsv", 0.95, 0.93, 0.05),  # 0.973 / 0.960 / 0.033
-    ("crisis_en_thirtyseventh.tsv", 0.90, 0.85, 0.04),  # 0.920 / 0.871 / 0.027
-    ("crisis_en_thirtyeighth.tsv", 0.95, 0.95, 0.25),  # long messages: 1.000 / 1.000 / 0.236
-    # Written at the end of the session; they also showed a retrain with sets 34-35 and the
-    # risky look-alikes was no better, so it was not shipped:
-    ("crisis_en_thirtyninth.tsv", 0.93, 0.95, 0.07),  # 0.960 / 0.986 / 0.053
-    ("crisis_en_fortieth.tsv", 0.90, 0.90, 0.06),  # 0.927 / 0.933 / 0.047
+    ("crisis_en_twentieth.tsv", 0.97, 0.95, 0.07),
+    ("crisis_en_twentyfirst.tsv", 0.93, 0.90, 0.05),
+    ("crisis_en_twentyfifth.tsv", 0.97, 0.93, 0.09),
+    ("crisis_en_twentyseventh.tsv", 0.93, 0.90, 0.16),
+    ("crisis_en_thirtysixth.tsv", 0.97, 0.97, 0.04),
+    ("crisis_en_thirtyseventh.tsv", 0.93, 0.90, 0.04),
+    ("crisis_en_thirtyeighth.tsv", 0.97, 0.97, 0.20),
+    ("crisis_en_thirtyninth.tsv", 0.93, 0.95, 0.07),
+    ("crisis_en_fortieth.tsv", 0.90, 0.90, 0.07),
 ]
 
 
