@@ -203,7 +203,8 @@ def _clause_at(scope: str, position: int, lex: Lexicon) -> str:
 
 
 def _negated(scope: str, start: int, end: int, lex: Lexicon) -> bool:
-    """A negator just before the match (in its own clause), or a "no"/"denies" right after."""
+    """A negator just before the match (in its own clause) or before a list of what it denies
+    that ends in the match, or a "no"/"denies" right after."""
     clause_start = max(
         (b.end() for b in lex.clause_breaks.finditer(scope) if b.end() <= start), default=0
     )
