@@ -193,11 +193,16 @@ def _split(text: str, breaks: re.Pattern[str]) -> list[str]:
     return [part.strip() for part in breaks.split(text) if part and part.strip()]
 
 
-def _clause_at(scope: str, position: int, lex: Lexicon) -> str:
-    """The clause of `scope` that contains `position`."""
-    start = max(
+def _clause_start(scope: str, position: int, lex: Lexicon) -> int:
+    """Where the clause of `scope` that contains `position` begins."""
+    return max(
         (b.end() for b in lex.clause_breaks.finditer(scope) if b.end() <= position), default=0
     )
+
+
+def _clause_at(scope: str, position: int, lex: Lexicon) -> str:
+    """The clause of `scope` that contains `position`."""
+    start = _clause_start(scope, position, lex)
     following = [b.start() for b in lex.clause_breaks.finditer(scope) if b.start() >= position]
     return scope[start : min(following, default=len(scope))]
 
@@ -205,10 +210,7 @@ def _clause_at(scope: str, position: int, lex: Lexicon) -> str:
 def _negated(scope: str, start: int, end: int, lex: Lexicon) -> bool:
     """A negator just before the match (in its own clause) or before a list of what it denies
     that ends in the match, or a "no"/"denies" right after."""
-    clause_start = max(
-        (b.end() for b in lex.clause_breaks.finditer(scope) if b.end() <= start), default=0
-    )
-    before = lex.pseudo_negations.sub(" ", scope[clause_start:start])
+    before = lex.pseudo_negations.sub(" ", scope[_clause_start(scope, start, lex) : start])
     window = " ".join(before.split()[-lex.negation_window :])
     if lex.negators.search(window):
         return True
@@ -234,11 +236,8 @@ def _negated_span(scope: str, found: re.Match[str], start: int, end: int, lex: L
     first clause must not hide the "don't" of the last)."""
     if _negated(scope, start, end, lex):
         return True
-    clause_start = max(
-        (b.end() for b in lex.clause_breaks.finditer(scope) if b.end() <= found.start()),
-        default=0,
-    )
-    return start < clause_start and _negated(scope, found.start(), found.end(), lex)
+    cue_elsewhere = start < _clause_start(scope, found.start(), lex)
+    return cue_elsewhere and _negated(scope, found.start(), found.end(), lex)
 
 
 @dataclass(frozen=True)

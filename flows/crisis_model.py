@@ -174,16 +174,15 @@ class Model:
         bar = self.overrule_below if bar is None else bar
         return any(self.scores(s)[0] >= bar for s in dict.fromkeys(sentences) if s.strip())
 
-    def any_risk_anywhere(self, text: str, parts: Sequence[str] = ()) -> float:
-        """The highest probability of any risk over the whole text, over overlapping windows of
-        `window_words` words (the encoder reads only its first ~96 tokens, so windows make it see
-        the end of a long message) and over `parts` read alone (its sentences: one risky sentence
-        in a long story must not be diluted by the rest)."""
+    def any_risk_anywhere(self, text: str) -> float:
+        """The highest probability of any risk over the whole text and over overlapping windows
+        of `window_words` words (the encoder reads only its first ~96 tokens, so windows make it
+        see the end of a long message). Sentences read alone are `sees_risk_in`'s."""
         words = text.split()
         size = max(2, self.window_words)
         step = size // 2
         windows = [" ".join(words[i : i + size]) for i in range(0, len(words) - step, step)]
-        pieces = dict.fromkeys(p for p in [text, *windows, *parts] if p.strip())
+        pieces = dict.fromkeys(p for p in [text, *windows] if p.strip())
         return max((self.scores(piece)[0] for piece in pieces), default=0.0)
 
     def linear_scores(self, text: str) -> tuple[float, float]:
