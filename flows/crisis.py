@@ -91,6 +91,40 @@ class Lexicon:
     keywords: tuple[str, ...]
     negation_window: int
     negated_list: re.Pattern[str] | None
+    screens: tuple[Screen, ...]
+    screen_of_patient: re.Pattern[str] | None
+    stories: Stories | None
+
+
+@dataclass(frozen=True)
+class Stories:
+    """What the engine needs to read a long message as a story (see `_story_reading`)."""
+
+    min_words: int
+    clinical_frame: re.Pattern[str]
+    peer_referent: re.Pattern[str]
+    patient_referent: re.Pattern[str]
+    peer_named: re.Pattern[str]
+    own_role: re.Pattern[str]
+    first_subject: re.Pattern[str]
+    third_subject: re.Pattern[str]
+    past_time: re.Pattern[str]
+    recovered: re.Pattern[str]
+    present_again: re.Pattern[str]
+
+
+@dataclass(frozen=True)
+class Screen:
+    """A screening tool whose items a note may answer one by one ("ASQ q1-2 yes, acuity neg"):
+    its name, the level of each item answered yes, and how many items "all" covers."""
+
+    id: str
+    name: re.Pattern[str]
+    items: dict[str, RiskLevel]
+    all: int
+    answer: re.Pattern[str]
+    yes: re.Pattern[str]
+    every: re.Pattern[str]
 
 
 def _alternation(items: list[str]) -> str:
@@ -138,6 +172,44 @@ def _compile(raw: dict[str, Any]) -> Lexicon:
         negated_list=(
             re.compile(raw["negated_list_words"]) if raw.get("negated_list_words") else None
         ),
+        screens=_compile_screens(raw),
+        stories=_compile_stories(raw.get("stories")),
+        screen_of_patient=(
+            re.compile(raw["screen_of_patient"]) if raw.get("screen_of_patient") else None
+        ),
+    )
+
+
+def _compile_stories(raw: dict[str, Any] | None) -> Stories | None:
+    if not raw:
+        return None
+    patterns = {k: re.compile(v) for k, v in raw.items() if k != "min_words"}
+    return Stories(min_words=int(raw["min_words"]), **patterns)
+
+
+def _compile_screens(raw: dict[str, Any]) -> tuple[Screen, ...]:
+    """Each screen's item answers as one pattern: "q1-2 yes", "yes to all 4", "acuity q yes"."""
+    if not raw.get("screens"):
+        return ()
+    words = raw["screen_answers"]
+    yes, no, every = words["yes"], words["no"], words["every"]
+    items = rf"(?:{every}|{words['item']}(?:{words['joiner']}{words['item']})*)"
+    answer = re.compile(
+        rf"(?<![\w-])(?:(?P<items>{items}){words['filler']}(?P<verdict>{yes}|{no})(?![\w+-])"
+        rf"|(?P<verdict_first>{yes}|{no})(?:{words['to']}| ?(?={every}))(?P<items_after>{items}))"
+        r"(?![\w])"
+    )
+    return tuple(
+        Screen(
+            id=spec["id"],
+            name=re.compile(spec["name"]),
+            items={str(k): RiskLevel(v) for k, v in spec["items"].items()},
+            all=int(spec["all"]),
+            answer=answer,
+            yes=re.compile(yes),
+            every=re.compile(every),
+        )
+        for spec in raw["screens"]
     )
 
 
@@ -289,6 +361,166 @@ def _apply(rule: Rule, scope: str, lex: Lexicon) -> Match | Cleared | None:
     return Match(rule.id, rule.category, rule.level, found.group(0))
 
 
+def _screen_items(items: str, screen: Screen) -> list[str]:
+    """The items an answer covers: "all 4", "x4", "q1-2", "4 and 5", "acuity q" (an item the
+    screen names in words is covered where its name appears)."""
+    if screen.every.fullmatch(items):
+        return [str(n) for n in range(1, screen.all + 1)]
+    covered = [name for name in screen.items if not name.isdigit() and name in items]
+    for first, last in re.findall(r"(\d)(?:\s?(?:-|to|through)\s?q?(\d))?", items):
+        covered += [str(n) for n in range(int(first), int(last or first) + 1)]
+    return covered
+
+
+def _read_screen(sentence: str, lex: Lexicon) -> Match | Cleared | None:
+    """A screen answered item by item in a note: the level of the highest item answered yes
+    ("ASQ q1-2 yes, q3-4 no, acuity neg" is POSSIBLE, "C-SSRS q6 yes" HIGH); cleared when every
+    answer is no; clinical talk when the screen was run on a patient (`screen_of_patient`)."""
+    for screen in lex.screens:
+        named = screen.name.search(sentence)
+        if named is None:
+            continue
+        answers = list(screen.answer.finditer(sentence))
+        if not answers:
+            continue
+        rule = screen.id
+        patient = lex.screen_of_patient is not None and lex.screen_of_patient.search(sentence)
+        if patient and "myself" not in sentence:
+            return Cleared(rule)
+        level: RiskLevel | None = None
+        for answer in answers:
+            if not screen.yes.fullmatch(answer.group("verdict") or answer.group("verdict_first")):
+                continue
+            for item in _screen_items(
+                answer.group("items") or answer.group("items_after"), screen
+            ):
+                item_level = screen.items.get(item)
+                if item_level is not None and (
+                    level is None or _ORDER[item_level] > _ORDER[level]
+                ):
+                    level = item_level
+        if level is None:
+            return Cleared(rule)
+        return Match(rule, "shorthand", level, named.group(0))
+    return None
+
+
+_QUOTE_MARKS = re.compile(
+    r"(?:(?<=^)|(?<=[\s(\[:,]))(?P<open>['\"])(?=\S)|(?<=\S)(?P<close>['\"])(?=[\s.,!?;:)]|$)"
+)
+
+
+def _quote_opening(sentence: str, position: int) -> int | None:
+    """Where the quotation that holds `position` opens, or None when it is not quoted."""
+    opened: int | None = None
+    for mark in _QUOTE_MARKS.finditer(sentence[:position]):
+        if mark.group("open") and opened is None:
+            opened = mark.start()
+        elif mark.group("close") and opened is not None:
+            opened = None
+    return opened
+
+
+def _speaker(before: str, stories: Stories) -> str:
+    """Whose words follow `before`: "self" when the writer is the nearest person named, "third"
+    when someone else is (he, she, who, the patient, the actor, my friend), "" when nobody is."""
+    first = max((m.start() for m in stories.first_subject.finditer(before)), default=-1)
+    third = max(
+        (
+            m.start()
+            for pattern in (stories.third_subject, stories.patient_referent, stories.peer_referent)
+            for m in pattern.finditer(before)
+        ),
+        default=-1,
+    )
+    if first == third:
+        return ""
+    return "self" if first > third else "third"
+
+
+def _subject(sentence: str, start: int, end: int, stories: Stories) -> str:
+    """Whose words a match reports: inside a quotation, its speaker's ("the actor's line was 'I
+    just want to kill myself'"); otherwise "self" when the writer's own pronoun is in the match,
+    else the nearest person named before it ("he said he'd thought about the sea")."""
+    quote = _quote_opening(sentence, start)
+    if quote is not None:
+        return _speaker(sentence[:quote], stories)
+    if stories.first_subject.search(sentence[start:end]):
+        return "self"
+    return _speaker(sentence[:start], stories)
+
+
+def _referent(before: str, stories: Stories) -> str:
+    """Who the last person named in `before` is: "patient", "peer" or "" (the writer's own role,
+    "I'm an intern", is not a person named)."""
+    before = stories.own_role.sub(" ", before)
+    patient = max((m.start() for m in stories.patient_referent.finditer(before)), default=-1)
+    peer = max((m.start() for m in stories.peer_referent.finditer(before)), default=-1)
+    if patient == peer:
+        return ""
+    return "patient" if patient > peer else "peer"
+
+
+def _locate(
+    match: Match, rule: Rule, scope: str, sentence: str, index: int, lex: Lexicon
+) -> _Located:
+    """A match placed in its sentence, with whose words it reports."""
+    found = rule.pattern.search(scope)
+    if found is None or lex.stories is None:
+        return _Located(match, index, "", 0)
+    start = max(sentence.find(scope), 0) + found.start()
+    end = start + len(found.group(0))
+    return _Located(match, index, _subject(sentence, start, end, lex.stories), start)
+
+
+def _before(sentences: list[str], item: _Located) -> str:
+    """The message up to where a match starts."""
+    return " ".join([*sentences[: item.sentence], sentences[item.sentence][: item.position]])
+
+
+@dataclass(frozen=True)
+class _Located:
+    """A match with the sentence it came from and whose words it reports."""
+
+    match: Match
+    sentence: int
+    subject: str
+    position: int  # where the match starts in its sentence
+
+
+def _story_reading(
+    located: list[_Located], text: str, sentences: list[str], lex: Lexicon
+) -> list[Match]:
+    """The matches of a long message read as a story. A clinical story (the message frames a
+    clinical encounter and names nobody who could be the writer's peer) keeps only the matches
+    that are not someone else's words; a recovered history (the writer says they are well now)
+    drops the matches of sentences set in the past, unless that sentence says it is back."""
+    stories = lex.stories
+    if stories is None or len(text.split()) <= stories.min_words:
+        return [item.match for item in located]
+    clinical_frame = bool(stories.clinical_frame.search(text)) and not stories.peer_named.search(
+        text
+    )
+    recovered = bool(stories.recovered.search(text))
+    kept = []
+    for item in located:
+        sentence = sentences[item.sentence]
+        if (
+            clinical_frame
+            and item.subject == "third"
+            and _referent(_before(sentences, item), stories) == "patient"
+        ):
+            continue
+        if (
+            recovered
+            and stories.past_time.search(sentence)
+            and not stories.present_again.search(sentence)
+        ):
+            continue
+        kept.append(item.match)
+    return kept
+
+
 def _without_idioms(normalised: str, lex: Lexicon) -> str:
     for idiom in lex.idioms:
         normalised = idiom.sub(" ~ ", normalised)
@@ -377,18 +609,24 @@ def assess_text(text: str, language: str = "en", *, use_model: bool = True) -> T
     lexicon's rules come first; the learned model (`use_model`) then weighs in (`_with_model`)."""
     lex = lexicon(language)
     normalised = normalise(text, lex)
-    matches: list[Match] = []
+    located: list[_Located] = []
     cleared = False
     sentences = [_without_idioms(s, lex) for s in _split(normalised, lex.sentence_breaks)]
-    for sentence in sentences:
+    for index, sentence in enumerate(sentences):
+        screen = _read_screen(sentence, lex)
+        cleared |= isinstance(screen, Cleared)
+        if isinstance(screen, Match):
+            located.append(_Located(screen, index, "", 0))
         clauses = _split(sentence, lex.clause_breaks)
         for rule in lex.rules:
             for scope in [sentence] if rule.sentence else clauses:
                 verdict = _apply(rule, scope, lex)
                 cleared |= isinstance(verdict, Cleared)
                 if isinstance(verdict, Match):
-                    matches.append(verdict)
+                    located.append(_locate(verdict, rule, scope, sentence, index, lex))
                     break
+    matches = _story_reading(located, normalised, sentences, lex)
+    cleared |= len(matches) < len(located)
     # The model is a safety net for wording the lexicon does not know; it never reads clinical
     # talk with nothing about the writer that no rule fired on.
     if use_model and (matches or not _clinical_only(normalised, lex)):

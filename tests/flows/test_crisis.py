@@ -16,6 +16,13 @@ from tests.auxil.crisis_eval import DATA, load, measure
 
 HIGH, POSSIBLE, NONE = RiskLevel.HIGH, RiskLevel.POSSIBLE, RiskLevel.NONE
 
+CLINICAL_STORY = (
+    "I'm an FY1 and today a patient on the ward told me he wanted to end it all. He's 58, admitted"
+    " with pancreatitis. I asked him directly whether he had a plan and he said he'd thought about"
+    " driving into the sea. I stayed with him and called psych liaison. "
+)
+RECOVERED = "Six years ago, in my F2 year, I took an overdose after a run of nights. "
+
 TABLE = [
     # the issue's own examples
     ("this exam is killing me", NONE),
@@ -117,6 +124,49 @@ TABLE = [
     ("HI", POSSIBLE),
     ("peer endorses HI", POSSIBLE),
     ("I'm scared of what I might do tonight", POSSIBLE),
+    # screens answered item by item in a supporter's note
+    ("ASQ q1-2 yes, q3-4 no, acuity neg. f/u tomorrow", POSSIBLE),
+    ("C-SSRS q6 yes, she wrote notes last week", HIGH),
+    ("ASQ yes x4, acuity q yes", HIGH),
+    ("C-SSRS all no, just wanted to vent about nights", NONE),
+    ("pt screened in triage, ASQ yes to Q4, BSSA done", NONE),
+    # long messages read as stories: a patient's words are the patient's, the writer's their own
+    (CLINICAL_STORY + "I'm fine, just shaken.", NONE),
+    (CLINICAL_STORY + "Honestly, after that shift I want to die too.", POSSIBLE),
+    (CLINICAL_STORY + "The worst part is I have a plan too, I have been saving my tablets.", HIGH),
+    (
+        "Notes after the call. Peer is an F1 on the surgical ward, she likes the patients and the"
+        " ward sister, talked mostly about her rota and her dad's scan. At the end she said she's"
+        " given her cat away for good and won't need her phone after next week.",
+        HIGH,
+    ),
+    (
+        "OSCE practice tonight with my study group, the suicide risk station. The actor's opening"
+        " line was 'I just want to kill myself, doctor', and I completely froze even though I knew"
+        " it was coming. Does anyone have a framework for that station? Finals are in five weeks.",
+        NONE,
+    ),
+    # a recovered history is history, unless it is back
+    (
+        RECOVERED
+        + "I'm genuinely well now, no thoughts like that for years. I've signed up to train"
+        " as a peer supporter.",
+        NONE,
+    ),
+    (
+        RECOVERED + "I was well for years. This week the thoughts came back again and I've started"
+        " counting my tablets.",
+        HIGH,
+    ),
+    # a question answered no is a denial; an answer that goes on is not
+    (
+        "Am I suicidal? No, just exhausted, and I needed to type that out. I cried at a birthday"
+        " dinner and it threw me. I've thought about it properly today and I have things I'm"
+        " looking forward to, like a trip to Lisbon in June.",
+        NONE,
+    ),
+    ("Any SI? No... honestly yes, every day.", POSSIBLE),
+    ("SI? No plan, but the thoughts are constant and getting louder.", POSSIBLE),
     ("", NONE),
 ]
 
