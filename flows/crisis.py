@@ -106,6 +106,8 @@ class Stories:
     patient_referent: re.Pattern[str]
     peer_named: re.Pattern[str]
     own_role: re.Pattern[str]
+    subject_noun: re.Pattern[str]
+    self_too: re.Pattern[str]
     first_subject: re.Pattern[str]
     third_subject: re.Pattern[str]
     past_time: re.Pattern[str]
@@ -421,15 +423,18 @@ def _quote_opening(sentence: str, position: int) -> int | None:
     return opened
 
 
-def _speaker(before: str, stories: Stories) -> str:
-    """Whose words follow `before`: "self" when the writer is the nearest person named, "third"
-    when someone else is (he, she, who, the patient, the actor, my friend), "" when nobody is."""
-    first = max((m.start() for m in stories.first_subject.finditer(before)), default=-1)
+def _speaker(sentence: str, cutoff: int, stories: Stories) -> str:
+    """Whose words follow `sentence[:cutoff]`: "self" when the writer is the nearest person named,
+    "third" when someone else is (he, she, who, "the patient told me"), "" when nobody is."""
+    first = max(
+        (m.start() for m in stories.first_subject.finditer(sentence, 0, cutoff)), default=-1
+    )
     third = max(
         (
             m.start()
-            for pattern in (stories.third_subject, stories.patient_referent, stories.peer_referent)
-            for m in pattern.finditer(before)
+            for pattern in (stories.third_subject, stories.subject_noun)
+            for m in pattern.finditer(sentence)
+            if m.start() < cutoff
         ),
         default=-1,
     )
@@ -444,10 +449,12 @@ def _subject(sentence: str, start: int, end: int, stories: Stories) -> str:
     else the nearest person named before it ("he said he'd thought about the sea")."""
     quote = _quote_opening(sentence, start)
     if quote is not None:
-        return _speaker(sentence[:quote], stories)
-    if stories.first_subject.search(sentence[start:end]):
+        return _speaker(sentence, quote, stories)
+    if stories.first_subject.search(sentence[start:end]) or stories.self_too.search(
+        sentence[end:]
+    ):
         return "self"
-    return _speaker(sentence[:start], stories)
+    return _speaker(sentence, start, stories)
 
 
 def _referent(before: str, stories: Stories) -> str:
@@ -464,13 +471,22 @@ def _referent(before: str, stories: Stories) -> str:
 def _locate(
     match: Match, rule: Rule, scope: str, sentence: str, index: int, lex: Lexicon
 ) -> _Located:
-    """A match placed in its sentence, with whose words it reports."""
-    found = rule.pattern.search(scope)
-    if found is None or lex.stories is None:
+    """A match placed in its sentence, with whose words it reports: where the rule's words come
+    more than once ("a patient who cut herself ... and cut myself"), the writer's own wins."""
+    if lex.stories is None:
         return _Located(match, index, "", 0)
-    start = max(sentence.find(scope), 0) + found.start()
-    end = start + len(found.group(0))
-    return _Located(match, index, _subject(sentence, start, end, lex.stories), start)
+    offset = max(sentence.find(scope), 0)
+    placed = [
+        _Located(
+            match,
+            index,
+            _subject(sentence, offset + f.start(), offset + f.end(), lex.stories),
+            offset + f.start(),
+        )
+        for f in rule.pattern.finditer(scope)
+    ]
+    rank = {"self": 0, "": 1, "third": 2}
+    return min(placed, key=lambda p: rank[p.subject], default=_Located(match, index, "", 0))
 
 
 def _before(sentences: list[str], item: _Located) -> str:
