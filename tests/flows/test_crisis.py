@@ -21,6 +21,10 @@ CLINICAL_STORY = (
     " with pancreatitis. I asked him directly whether he had a plan and he said he'd thought about"
     " driving into the sea. I stayed with him and called psych liaison. "
 )
+WARD = (
+    " Ward was chaos all day, two admissions from ED, a discharge that fell through and a family"
+    " meeting that ran over. "
+)
 RECOVERED = "Six years ago, in my F2 year, I took an overdose after a run of nights. "
 
 TABLE = [
@@ -176,6 +180,22 @@ def test_the_detector_reads_each_example_right(text: str, level: RiskLevel) -> N
     assert assess_text(text).level is level
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My patient keeps saying she wants to die and honestly so do I.",
+        "I stitched up a patient who cut herself and went home and cut myself.",
+        "I did the risk assessment on a patient and I'm the one who wants to die.",
+        "I'm an intern, lost a patient today, and honestly want to be dead too.",
+    ],
+)
+def test_a_story_keeps_the_writers_own_words_beside_a_patients(text: str) -> None:
+    # The rules' reading (the story logic), before the model weighs the long message as a whole.
+    assert assess_text(WARD + text + WARD, use_model=False).level is POSSIBLE
+    clinical = "My patient keeps saying she wants to die."
+    assert assess_text(WARD + clinical + WARD, use_model=False).level is NONE
+
+
 def test_a_signal_explains_itself_by_rule_and_never_needs_the_text_later() -> None:
     signal = assess_text("I have a plan to jump off the parking garage tonight")
     assert signal.level is HIGH
@@ -231,10 +251,10 @@ DATA_FLOORS = [
     # Long messages (40-160 words): the lexicon was tuned on their false alarms; the model
     # has not been trained on them (a retrain that had was less sensitive on new text).
     ("crisis_en_twentysecond.tsv", 0.90, 0.85, 0.16),
-    ("crisis_en_twentythird.tsv", 0.90, 0.85, 0.16),
-    ("crisis_en_twentyfourth.tsv", 0.90, 0.85, 0.16),
-    ("crisis_en_twentysixth.tsv", 0.90, 0.85, 0.17),
-    ("crisis_en_thirtysecond.tsv", 0.95, 0.95, 0.37),
+    ("crisis_en_twentythird.tsv", 0.90, 0.85, 0.10),
+    ("crisis_en_twentyfourth.tsv", 0.90, 0.85, 0.07),
+    ("crisis_en_twentysixth.tsv", 0.90, 0.85, 0.13),
+    ("crisis_en_thirtysecond.tsv", 0.95, 0.95, 0.26),
     ("crisis_en_twentyeighth.tsv", 0.97, 0.95, 0.06),
     ("crisis_en_twentyninth.tsv", 0.95, 0.93, 0.12),
     ("crisis_en_thirtieth.tsv", 0.95, 0.93, 0.12),
@@ -247,13 +267,19 @@ DATA_FLOORS = [
     ("crisis_en_riskylookalikes.tsv", 0.95, 0.93, 1.0),
     ("crisis_en_fortyfirst.tsv", 0.97, 0.97, 0.05),  # a day of traffic
     ("crisis_en_fortysecond.tsv", 0.97, 0.97, 0.06),  # acceptance-style
-    ("crisis_en_fortythird.tsv", 0.97, 0.95, 0.17),  # long; not trained on
-    ("crisis_en_fortyfourth.tsv", 0.97, 0.95, 0.21),  # long; not trained on
+    ("crisis_en_fortythird.tsv", 0.97, 0.95, 0.12),  # long; not trained on
+    ("crisis_en_fortyfourth.tsv", 0.97, 0.95, 0.14),  # long; not trained on
     # Came after the last training run and chose its thresholds (not trained on):
     ("crisis_en_fortyfifth.tsv", 0.97, 0.97, 0.15),  # first-person clinical talk, notes
     ("crisis_en_fortysixth.tsv", 0.95, 0.93, 0.05),  # many voices
     ("crisis_en_fortyseventh.tsv", 0.97, 0.97, 0.04),  # a week at a teaching hospital
     ("crisis_en_fortyeighth.tsv", 0.97, 0.97, 0.14),  # supporters' notes beside patient notes
+    # Four fresh sets (never trained on): 51-53 shaped the screen reading and story reading
+    # (51 and 53 long, 52 short traffic); 54 was only measured.
+    ("crisis_en_fiftyfirst.tsv", 0.97, 0.95, 0.25),  # long: stories, quotes, history
+    ("crisis_en_fiftysecond.tsv", 0.97, 0.93, 0.10),  # short traffic, indirect risk
+    ("crisis_en_fiftythird.tsv", 0.97, 0.90, 0.19),  # long, outside the US, case notes
+    ("crisis_en_fiftyfourth.tsv", 0.93, 0.90, 0.12),  # short, night shifts and notes
     ("crisis_en_everyday.tsv", 1.0, 1.0, 0.01),  # ordinary traffic: times, notes, thanks
     ("crisis_en_lookalikes.tsv", 1.0, 1.0, 0.01),  # ordinary, with crisis-like words
 ]
@@ -274,31 +300,35 @@ BLIND = Path(__file__).resolve().parent / "blind"
 
 
 # Shipped figures (recall any / HIGH / false positives), measured once after this release's last
-# change, with the previous release's in brackets:
-#   twentieth      1.000 / 0.988 / 0.053  (0.993 / 0.988 / 0.053)
-#   twentyfirst    0.953 / 0.925 / 0.033  (0.933 / 0.900 / 0.027)
-#   twentyfifth    0.993 / 0.960 / 0.080  (0.987 / 0.947 / 0.067)
-#   twentyseventh  0.950 / 0.920 / 0.143  (0.960 / 0.940 / 0.150)  long messages
-#   thirtysixth    0.987 / 0.987 / 0.027  (0.973 / 0.960 / 0.033)
-#   thirtyseventh  0.947 / 0.929 / 0.027  (0.920 / 0.871 / 0.027)
-#   thirtyeighth   1.000 / 1.000 / 0.182  (1.000 / 1.000 / 0.236)  long messages
-#   thirtyninth    0.960 / 0.986 / 0.060  (0.960 / 0.986 / 0.053)
-#   fortieth       0.927 / 0.920 / 0.053  (0.927 / 0.933 / 0.047)
-# and two written after this release's last change, measured once:
-#   fortyninth     0.973 / 0.947 / 0.093  a month of traffic, every register
-#   fiftieth       0.944 / 0.933 / 0.173  long messages
+# change, with the previous release's in brackets (short sets read the same, but fiftysixth):
+#   twentieth      1.000 / 0.988 / 0.053
+#   twentyfirst    0.953 / 0.925 / 0.033
+#   twentyfifth    0.993 / 0.960 / 0.080
+#   twentyseventh  0.950 / 0.920 / 0.129  (0.950 / 0.920 / 0.143)  long messages
+#   thirtysixth    0.987 / 0.987 / 0.027
+#   thirtyseventh  0.947 / 0.929 / 0.027
+#   thirtyeighth   1.000 / 1.000 / 0.173  (1.000 / 1.000 / 0.182)  long messages
+#   thirtyninth    0.960 / 0.986 / 0.060
+#   fortieth       0.927 / 0.920 / 0.053
+#   fortyninth     0.973 / 0.947 / 0.093
+#   fiftieth       0.944 / 0.933 / 0.173  (0.944 / 0.933 / 0.173)  long messages
+# and two written at the start of this release, never looked at, measured once at its end:
+#   fiftyfifth     0.978 / 0.933 / 0.236  (0.978 / 0.933 / 0.273)  long messages
+#   fiftysixth     0.973 / 0.933 / 0.067  (0.960 / 0.920 / 0.067)
 BLIND_FLOORS = [
     ("crisis_en_twentieth.tsv", 0.97, 0.95, 0.07),
     ("crisis_en_twentyfirst.tsv", 0.93, 0.90, 0.05),
     ("crisis_en_twentyfifth.tsv", 0.97, 0.93, 0.09),
-    ("crisis_en_twentyseventh.tsv", 0.93, 0.90, 0.16),
+    ("crisis_en_twentyseventh.tsv", 0.93, 0.90, 0.15),
     ("crisis_en_thirtysixth.tsv", 0.97, 0.97, 0.04),
     ("crisis_en_thirtyseventh.tsv", 0.93, 0.90, 0.04),
-    ("crisis_en_thirtyeighth.tsv", 0.97, 0.97, 0.20),
+    ("crisis_en_thirtyeighth.tsv", 0.97, 0.97, 0.19),
     ("crisis_en_thirtyninth.tsv", 0.93, 0.95, 0.07),
     ("crisis_en_fortieth.tsv", 0.90, 0.90, 0.07),
     ("crisis_en_fortyninth.tsv", 0.95, 0.93, 0.11),
     ("crisis_en_fiftieth.tsv", 0.92, 0.90, 0.19),
+    ("crisis_en_fiftyfifth.tsv", 0.95, 0.90, 0.26),  # long
+    ("crisis_en_fiftysixth.tsv", 0.95, 0.90, 0.09),
 ]
 
 
