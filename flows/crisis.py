@@ -385,25 +385,18 @@ def _read_screen(sentence: str, lex: Lexicon) -> Match | Cleared | None:
         answers = list(screen.answer.finditer(sentence))
         if not answers:
             continue
-        rule = screen.id
-        patient = lex.screen_of_patient is not None and lex.screen_of_patient.search(sentence)
-        if patient and "myself" not in sentence:
-            return Cleared(rule)
-        level: RiskLevel | None = None
-        for answer in answers:
-            if not screen.yes.fullmatch(answer.group("verdict") or answer.group("verdict_first")):
-                continue
-            for item in _screen_items(
-                answer.group("items") or answer.group("items_after"), screen
-            ):
-                item_level = screen.items.get(item)
-                if item_level is not None and (
-                    level is None or _ORDER[item_level] > _ORDER[level]
-                ):
-                    level = item_level
-        if level is None:
-            return Cleared(rule)
-        return Match(rule, "shorthand", level, named.group(0))
+        if lex.screen_of_patient is not None and lex.screen_of_patient.search(sentence):
+            return Cleared(screen.id)
+        answered_yes = [
+            item
+            for answer in answers
+            if screen.yes.fullmatch(answer.group("verdict") or answer.group("verdict_first"))
+            for item in _screen_items(answer.group("items") or answer.group("items_after"), screen)
+        ]
+        levels = [screen.items[item] for item in answered_yes if item in screen.items]
+        if not levels:
+            return Cleared(screen.id)
+        return Match(screen.id, "shorthand", max(levels, key=_ORDER.__getitem__), named.group(0))
     return None
 
 
@@ -468,65 +461,54 @@ def _referent(before: str, stories: Stories) -> str:
     return "patient" if patient > peer else "peer"
 
 
-def _locate(
-    match: Match, rule: Rule, scope: str, sentence: str, index: int, lex: Lexicon
-) -> _Located:
-    """A match placed in its sentence, with whose words it reports: where the rule's words come
-    more than once ("a patient who cut herself ... and cut myself"), the writer's own wins."""
-    if lex.stories is None:
-        return _Located(match, index, "", 0)
-    offset = max(sentence.find(scope), 0)
-    placed = [
-        _Located(
-            match,
-            index,
-            _subject(sentence, offset + f.start(), offset + f.end(), lex.stories),
-            offset + f.start(),
-        )
-        for f in rule.pattern.finditer(scope)
-    ]
-    rank = {"self": 0, "": 1, "third": 2}
-    return min(placed, key=lambda p: rank[p.subject], default=_Located(match, index, "", 0))
-
-
-def _before(sentences: list[str], item: _Located) -> str:
-    """The message up to where a match starts."""
-    return " ".join([*sentences[: item.sentence], sentences[item.sentence][: item.position]])
-
-
 @dataclass(frozen=True)
-class _Located:
-    """A match with the sentence it came from and whose words it reports."""
+class _Found:
+    """A match with where it came from: its sentence, and the rule and scope that fired (none for
+    a screen read by item)."""
 
     match: Match
     sentence: int
-    subject: str
-    position: int  # where the match starts in its sentence
+    rule: Rule | None = None
+    scope: str = ""
+
+
+def _whose(found: _Found, sentence: str, stories: Stories) -> tuple[str, int]:
+    """Whose words a match reports, and where in its sentence it starts; where the rule's words
+    come more than once ("a patient who cut herself ... and cut myself"), the writer's own win."""
+    if found.rule is None:
+        return "", 0
+    offset = max(sentence.find(found.scope), 0)
+    placed = [
+        (_subject(sentence, offset + f.start(), offset + f.end(), stories), offset + f.start())
+        for f in found.rule.pattern.finditer(found.scope)
+    ]
+    rank = {"self": 0, "": 1, "third": 2}
+    return min(placed, key=lambda p: rank[p[0]], default=("", 0))
 
 
 def _story_reading(
-    located: list[_Located], text: str, sentences: list[str], lex: Lexicon
+    found: list[_Found], text: str, sentences: list[str], lex: Lexicon
 ) -> list[Match]:
     """The matches of a long message read as a story. A clinical story (the message frames a
-    clinical encounter and names nobody who could be the writer's peer) keeps only the matches
-    that are not someone else's words; a recovered history (the writer says they are well now)
-    drops the matches of sentences set in the past, unless that sentence says it is back."""
+    clinical encounter and names nobody who could be the writer's peer) drops the matches that are
+    a patient's words (someone else's, the last person named before them a patient); a recovered
+    history (the writer says they are well now) drops the matches of sentences set in the past,
+    unless that sentence says it is back."""
     stories = lex.stories
     if stories is None or len(text.split()) <= stories.min_words:
-        return [item.match for item in located]
+        return [item.match for item in found]
     clinical_frame = bool(stories.clinical_frame.search(text)) and not stories.peer_named.search(
         text
     )
     recovered = bool(stories.recovered.search(text))
     kept = []
-    for item in located:
+    for item in found:
         sentence = sentences[item.sentence]
-        if (
-            clinical_frame
-            and item.subject == "third"
-            and _referent(_before(sentences, item), stories) == "patient"
-        ):
-            continue
+        if clinical_frame:
+            subject, position = _whose(item, sentence, stories)
+            before = " ".join([*sentences[: item.sentence], sentence[:position]])
+            if subject == "third" and _referent(before, stories) == "patient":
+                continue
         if (
             recovered
             and stories.past_time.search(sentence)
@@ -625,24 +607,24 @@ def assess_text(text: str, language: str = "en", *, use_model: bool = True) -> T
     lexicon's rules come first; the learned model (`use_model`) then weighs in (`_with_model`)."""
     lex = lexicon(language)
     normalised = normalise(text, lex)
-    located: list[_Located] = []
+    found: list[_Found] = []
     cleared = False
     sentences = [_without_idioms(s, lex) for s in _split(normalised, lex.sentence_breaks)]
     for index, sentence in enumerate(sentences):
         screen = _read_screen(sentence, lex)
         cleared |= isinstance(screen, Cleared)
         if isinstance(screen, Match):
-            located.append(_Located(screen, index, "", 0))
+            found.append(_Found(screen, index))
         clauses = _split(sentence, lex.clause_breaks)
         for rule in lex.rules:
             for scope in [sentence] if rule.sentence else clauses:
                 verdict = _apply(rule, scope, lex)
                 cleared |= isinstance(verdict, Cleared)
                 if isinstance(verdict, Match):
-                    located.append(_locate(verdict, rule, scope, sentence, index, lex))
+                    found.append(_Found(verdict, index, rule, scope))
                     break
-    matches = _story_reading(located, normalised, sentences, lex)
-    cleared |= len(matches) < len(located)
+    matches = _story_reading(found, normalised, sentences, lex)
+    cleared |= len(matches) < len(found)
     # The model is a safety net for wording the lexicon does not know; it never reads clinical
     # talk with nothing about the writer that no rule fired on.
     if use_model and (matches or not _clinical_only(normalised, lex)):
