@@ -111,14 +111,19 @@ class Stories:
     first_subject: re.Pattern[str]
     third_subject: re.Pattern[str]
     past_time: re.Pattern[str]
+    past_tense: re.Pattern[str]
+    present_tense: re.Pattern[str]
     recovered: re.Pattern[str]
     present_again: re.Pattern[str]
+    teaching_list: re.Pattern[str]
 
 
 @dataclass(frozen=True)
 class Screen:
     """A screening tool whose items a note may answer one by one ("ASQ q1-2 yes, acuity neg"):
-    its name, the level of each item answered yes, and how many items "all" covers."""
+    its name, the level of each item answered yes, how many items "all" covers, and whether it
+    counts only where the sentence speaks of the writer or their peer (a screen supporters rarely
+    run on a peer, but clinicians run on patients every day: "my PHQ-9 q9 was positive")."""
 
     id: str
     name: re.Pattern[str]
@@ -127,6 +132,7 @@ class Screen:
     answer: re.Pattern[str]
     yes: re.Pattern[str]
     every: re.Pattern[str]
+    about_writer_only: bool = False
 
 
 def _alternation(items: list[str]) -> str:
@@ -190,7 +196,8 @@ def _compile_stories(raw: dict[str, Any] | None) -> Stories | None:
 
 
 def _compile_screens(raw: dict[str, Any]) -> tuple[Screen, ...]:
-    """Each screen's item answers as one pattern: "q1-2 yes", "yes to all 4", "acuity q yes"."""
+    """Each screen's item answers as one pattern: "q1-2 yes", "yes to all 4", "acuity q yes",
+    "all yes incl acuity q"."""
     if not raw.get("screens"):
         return ()
     words = raw["screen_answers"]
@@ -198,6 +205,7 @@ def _compile_screens(raw: dict[str, Any]) -> tuple[Screen, ...]:
     items = rf"(?:{every}|{words['item']}(?:{words['joiner']}{words['item']})*)"
     answer = re.compile(
         rf"(?<![\w-])(?:(?P<items>{items}){words['filler']}(?P<verdict>{yes}|{no})(?![\w+-])"
+        rf"(?:{words['to']}(?P<items_also>{items}))?"
         rf"|(?P<verdict_first>{yes}|{no})(?:{words['to']}| ?(?={every}))(?P<items_after>{items}))"
         r"(?![\w])"
     )
@@ -210,6 +218,7 @@ def _compile_screens(raw: dict[str, Any]) -> tuple[Screen, ...]:
             answer=answer,
             yes=re.compile(yes),
             every=re.compile(every),
+            about_writer_only=bool(spec.get("about_writer_only", False)),
         )
         for spec in raw["screens"]
     )
@@ -380,7 +389,7 @@ def _read_screen(sentence: str, lex: Lexicon) -> Match | Cleared | None:
     answer is no; clinical talk when the screen was run on a patient (`screen_of_patient`)."""
     for screen in lex.screens:
         named = screen.name.search(sentence)
-        if named is None:
+        if named is None or (screen.about_writer_only and not _about_writer(sentence, lex)):
             continue
         answers = list(screen.answer.finditer(sentence))
         if not answers:
@@ -391,7 +400,9 @@ def _read_screen(sentence: str, lex: Lexicon) -> Match | Cleared | None:
             item
             for answer in answers
             if screen.yes.fullmatch(answer.group("verdict") or answer.group("verdict_first"))
-            for item in _screen_items(answer.group("items") or answer.group("items_after"), screen)
+            for items in answer.group("items", "items_also", "items_after")
+            if items
+            for item in _screen_items(items, screen)
         ]
         levels = [screen.items[item] for item in answered_yes if item in screen.items]
         if not levels:
@@ -486,34 +497,63 @@ def _whose(found: _Found, sentence: str, stories: Stories) -> tuple[str, int]:
     return min(placed, key=lambda p: rank[p[0]], default=("", 0))
 
 
+def _in_the_past(sentence: str, stories: Stories) -> bool:
+    """A sentence set in the past: a time in the past ("six years ago", "as a teen"), or told in
+    the past tense with nothing in the present ("I swallowed a bottle of pills and woke up in
+    HDU"), and nothing saying it is back ("again", "last night")."""
+    if stories.present_again.search(sentence):
+        return False
+    return bool(stories.past_time.search(sentence)) or (
+        bool(stories.past_tense.search(sentence)) and not stories.present_tense.search(sentence)
+    )
+
+
+def _a_listed_sign(item: _Found, sentences: list[str], list_end: int, stories: Stories) -> bool:
+    """A match among the items of a teaching list: after the list opens, with no word of the
+    writer's, and no peer of theirs named, between the opening and the match."""
+    sentence = sentences[item.sentence]
+    _, position = _whose(item, sentence, stories)
+    sentence_start = len(" ".join(sentences[: item.sentence])) + (1 if item.sentence else 0)
+    if sentence_start + position < list_end:
+        return False
+    since_list = sentence[max(list_end - sentence_start, 0) : position + len(item.match.fragment)]
+    return not stories.first_subject.search(since_list) and not stories.peer_named.search(
+        since_list
+    )
+
+
 def _story_reading(
     found: list[_Found], text: str, sentences: list[str], lex: Lexicon
 ) -> list[Match]:
-    """The matches of a long message read as a story. A clinical story (the message frames a
+    """The matches of a message read as a story. A clinical story (a long message that frames a
     clinical encounter and names nobody who could be the writer's peer) drops the matches that are
     a patient's words (someone else's, the last person named before them a patient); a recovered
-    history (the writer says they are well now) drops the matches of sentences set in the past,
-    unless that sentence says it is back."""
+    history (a message of any length in which the writer says they are well now) drops the
+    matches of sentences set in the past, unless that sentence says it is back; a teaching list
+    ("warning signs to look for: talking about being a burden, giving things away") drops the
+    items that follow it, unless they are the writer's own or name the writer's peer."""
     stories = lex.stories
-    if stories is None or len(text.split()) <= stories.min_words:
+    if stories is None:
         return [item.match for item in found]
-    clinical_frame = bool(stories.clinical_frame.search(text)) and not stories.peer_named.search(
-        text
+    clinical_frame = (
+        len(text.split()) > stories.min_words
+        and bool(stories.clinical_frame.search(text))
+        and not stories.peer_named.search(text)
     )
     recovered = bool(stories.recovered.search(text))
+    # offsets in the sentences as read (idioms removed), joined as `_a_listed_sign` counts them
+    listed = stories.teaching_list.search(" ".join(sentences))
     kept = []
     for item in found:
         sentence = sentences[item.sentence]
+        if listed and _a_listed_sign(item, sentences, listed.end(), stories):
+            continue
         if clinical_frame:
             subject, position = _whose(item, sentence, stories)
             before = " ".join([*sentences[: item.sentence], sentence[:position]])
             if subject == "third" and _referent(before, stories) == "patient":
                 continue
-        if (
-            recovered
-            and stories.past_time.search(sentence)
-            and not stories.present_again.search(sentence)
-        ):
+        if recovered and _in_the_past(sentence, stories):
             continue
         kept.append(item.match)
     return kept

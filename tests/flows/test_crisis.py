@@ -171,6 +171,38 @@ TABLE = [
     ),
     ("Any SI? No... honestly yes, every day.", POSSIBLE),
     ("SI? No plan, but the thoughts are constant and getting louder.", POSSIBLE),
+    # UK slang, and its idiom; hyperbole that wears risk words
+    ("honestly gonna top myself tonight, had enough", HIGH),
+    ("topping myself up with a flat white before the ward round", NONE),
+    ("was killing myself laughing at the registrar's leaving speech", NONE),
+    ("drowning myself in discharge summaries till 9, send snacks", NONE),
+    ("I need to cut myself off from the group chat during revision", NONE),
+    ("might overdose on true crime podcasts this weekend", NONE),
+    ("I'll shoot the consultant an email about the rota", NONE),
+    ("clocking out for good after tonight's shift, sorry everyone", HIGH),
+    # screens answered in other words: "+ve for q5", "positive through q6", "incl acuity"
+    ("C-SSRS with my peer: +ve for q5, she says she has the tablets", HIGH),
+    ("peer's ASQ was all yes incl acuity q", HIGH),
+    ("my PHQ-9 item 9 came back positive and I'm scared", POSSIBLE),
+    ("PHQ-9 of 14 with item 9 positive, referred to the crisis team", NONE),
+    # a denial between the shorthand and its target
+    ("HI denied, anger at the rota coordinator talked through", NONE),
+    # indirect risk
+    ("been cutting again, anyway how was your weekend", POSSIBLE),
+    ("had a couple of drinks before my shift, can't face it sober", POSSIBLE),
+    ("I'm just a burden my family has to carry", POSSIBLE),
+    ("my brother's rifle is at mine this week and I keep thinking about it", HIGH),
+    ("the peer said she's chosen friday night, while her husband is away", HIGH),
+    # a recovered history in a short message; a return is not history
+    ("self-harmed as a teenager, years ago now, I'm well and it's behind me", NONE),
+    ("I used to cut, I'm well now, but I cut again last night", POSSIBLE),
+    # a teaching list of warning signs is nobody's words; the writer's own are
+    (
+        "Red flags to look out for in a colleague: talk of being a burden, giving belongings"
+        " away, searching for methods, saying goodbye. Ask directly and stay with them.",
+        NONE,
+    ),
+    ("Warning signs I've been showing: I've given my things away and I want to die.", HIGH),
     ("", NONE),
 ]
 
@@ -277,9 +309,14 @@ DATA_FLOORS = [
     # Four fresh sets (never trained on): 51-53 shaped the screen reading and story reading
     # (51 and 53 long, 52 short traffic); 54 was only measured.
     ("crisis_en_fiftyfirst.tsv", 0.97, 0.95, 0.25),  # long: stories, quotes, history
-    ("crisis_en_fiftysecond.tsv", 0.97, 0.93, 0.10),  # short traffic, indirect risk
+    ("crisis_en_fiftysecond.tsv", 0.97, 0.95, 0.07),  # short traffic, indirect risk
     ("crisis_en_fiftythird.tsv", 0.97, 0.90, 0.19),  # long, outside the US, case notes
-    ("crisis_en_fiftyfourth.tsv", 0.93, 0.90, 0.12),  # short, night shifts and notes
+    ("crisis_en_fiftyfourth.tsv", 0.93, 0.90, 0.10),  # short, night shifts and notes
+    # Four more (never trained on), all used to shape this release's lexicon and story reading:
+    ("crisis_en_fiftyninth.tsv", 0.97, 0.95, 0.05),  # short, indirect risk, risky idioms
+    ("crisis_en_sixtieth.tsv", 0.97, 0.95, 0.16),  # long: he/she stories, histories, lists
+    ("crisis_en_sixtyfirst.tsv", 0.97, 0.95, 0.04),  # short traffic
+    ("crisis_en_sixtysecond.tsv", 0.97, 0.97, 0.19),  # long traffic
     ("crisis_en_everyday.tsv", 1.0, 1.0, 0.01),  # ordinary traffic: times, notes, thanks
     ("crisis_en_lookalikes.tsv", 1.0, 1.0, 0.01),  # ordinary, with crisis-like words
 ]
@@ -300,21 +337,23 @@ BLIND = Path(__file__).resolve().parent / "blind"
 
 
 # Shipped figures (recall any / HIGH / false positives), measured once after this release's last
-# change, with the previous release's in brackets (short sets read the same, but fiftysixth):
+# change, with the previous release's in brackets where they differ:
 #   twentieth      1.000 / 0.988 / 0.053
-#   twentyfirst    0.953 / 0.925 / 0.033
+#   twentyfirst    0.960 / 0.938 / 0.033  (0.953 / 0.925 / 0.033)
 #   twentyfifth    0.993 / 0.960 / 0.080
-#   twentyseventh  0.950 / 0.920 / 0.129  (0.950 / 0.920 / 0.143)  long messages
+#   twentyseventh  0.950 / 0.920 / 0.129  long messages
 #   thirtysixth    0.987 / 0.987 / 0.027
 #   thirtyseventh  0.947 / 0.929 / 0.027
-#   thirtyeighth   1.000 / 1.000 / 0.173  (1.000 / 1.000 / 0.182)  long messages
+#   thirtyeighth   1.000 / 1.000 / 0.164  (1.000 / 1.000 / 0.173)  long messages
 #   thirtyninth    0.960 / 0.986 / 0.060
 #   fortieth       0.927 / 0.920 / 0.053
-#   fortyninth     0.973 / 0.947 / 0.093
-#   fiftieth       0.944 / 0.933 / 0.173  (0.944 / 0.933 / 0.173)  long messages
+#   fortyninth     0.973 / 0.947 / 0.073  (0.973 / 0.947 / 0.093)
+#   fiftieth       0.944 / 0.933 / 0.173  long messages
+#   fiftyfifth     0.978 / 0.956 / 0.236  (0.978 / 0.933 / 0.236)  long messages
+#   fiftysixth     0.973 / 0.933 / 0.060  (0.973 / 0.933 / 0.067)
 # and two written at the start of this release, never looked at, measured once at its end:
-#   fiftyfifth     0.978 / 0.933 / 0.236  (0.978 / 0.933 / 0.273)  long messages
-#   fiftysixth     0.973 / 0.933 / 0.067  (0.960 / 0.920 / 0.067)
+#   fiftyseventh   0.944 / 0.956 / 0.155  (0.944 / 0.956 / 0.155)  long messages
+#   fiftyeighth    0.993 / 0.973 / 0.040  (0.993 / 0.973 / 0.047)
 BLIND_FLOORS = [
     ("crisis_en_twentieth.tsv", 0.97, 0.95, 0.07),
     ("crisis_en_twentyfirst.tsv", 0.93, 0.90, 0.05),
@@ -325,10 +364,12 @@ BLIND_FLOORS = [
     ("crisis_en_thirtyeighth.tsv", 0.97, 0.97, 0.19),
     ("crisis_en_thirtyninth.tsv", 0.93, 0.95, 0.07),
     ("crisis_en_fortieth.tsv", 0.90, 0.90, 0.07),
-    ("crisis_en_fortyninth.tsv", 0.95, 0.93, 0.11),
+    ("crisis_en_fortyninth.tsv", 0.95, 0.93, 0.09),
     ("crisis_en_fiftieth.tsv", 0.92, 0.90, 0.19),
     ("crisis_en_fiftyfifth.tsv", 0.95, 0.90, 0.26),  # long
     ("crisis_en_fiftysixth.tsv", 0.95, 0.90, 0.09),
+    ("crisis_en_fiftyseventh.tsv", 0.92, 0.93, 0.17),  # long
+    ("crisis_en_fiftyeighth.tsv", 0.97, 0.95, 0.06),
 ]
 
 
