@@ -602,17 +602,27 @@ def _confirmed_high(found: crisis_model.Model, prepared: str) -> list[Match]:
 
 
 def _in_context(
-    found: crisis_model.Model, matches: list[Match], prepared: str, sentences: list[str]
+    found: crisis_model.Model,
+    matches: list[Match],
+    prepared: str,
+    sentences: list[str],
+    screens: frozenset[str],
 ) -> list[Match]:
     """The lexicon's matches in a long message, weighed against the model's reading of the whole
     message. The rules read one sentence at a time, so a clinical story or a sad but safe letter
     can trip them; when the model finds no risk in any part of the message (the whole, every
     window and every sentence: `Model.sees_risk_in`), a POSSIBLE reading is set aside and a HIGH
-    one becomes POSSIBLE — resources still shown, but nobody paged. Short messages, and long ones
-    where the model sees any risk anywhere, keep the lexicon's reading."""
+    one becomes POSSIBLE — resources still shown, but nobody paged. A screen answered item by item
+    ("ASQ +ve on q1 and q2") is the writer's own clinical reading, not a sentence the rules may
+    have misread, and keeps its level. Short messages, and long ones where the model sees any risk
+    anywhere, keep the lexicon's reading."""
     if not _long(prepared, found) or found.sees_risk_in(prepared, sentences):
         return matches
-    return [replace(m, level=RiskLevel.POSSIBLE) for m in matches if m.level is RiskLevel.HIGH]
+    return [
+        m if m.rule in screens else replace(m, level=RiskLevel.POSSIBLE)
+        for m in matches
+        if m.level is RiskLevel.HIGH or m.rule in screens
+    ]
 
 
 def _with_model(
@@ -628,7 +638,8 @@ def _with_model(
             return matches  # too short to judge from wording alone ("got it", "2nite 10pm")
         if not matches:
             return _learned(found, prepared, cleared=cleared)
-        read = _in_context(found, matches, prepared, sentences)
+        screens = frozenset(screen.id for screen in lexicon(language).screens)
+        read = _in_context(found, matches, prepared, sentences, screens)
         if read and all(m.level is RiskLevel.POSSIBLE for m in read):
             read = read + _confirmed_high(found, prepared)
         return read

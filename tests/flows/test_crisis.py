@@ -203,6 +203,24 @@ TABLE = [
         NONE,
     ),
     ("Warning signs I've been showing: I've given my things away and I want to die.", HIGH),
+    ("warning signs to ask about — talk of being a burden, giving things away, stockpiling", NONE),
+    # a note typed between patients is not about a patient; shorthand for self-harm
+    ("supporter note btw pts: peer ASQ +ve incl Q5, heading to her now", HIGH),
+    ("supporter note: peer FY2, NSSH (burning), denies SI", POSSIBLE),
+    ("my colleague says she injected something from the drug cupboard ten minutes ago", HIGH),
+    ("throwing myself off the multi-storey tonight", HIGH),
+    ("still going through with it on saturday, nothing's changed", HIGH),
+    ("last day ever 🪦 thanks for everything", HIGH),
+    ("I attempted suicide yesterday and I'm still shaking", HIGH),
+    # someone's death is not the writer's thoughts; a threat or a phrase taken back
+    ("I watched an autopsy today, a suicide by hanging, and it stayed with me", NONE),
+    ("the printer on ward 4 wants me dead", NONE),
+    ("going to murder him. not literally, he just ate my lunch", NONE),
+    ("when I said I was done I meant the rota, not life", NONE),
+    ("If I see one more discharge summary today I'm going to walk into the sea", NONE),
+    ("if there's another rejection I'll walk into the sea", HIGH),
+    # a screen answered item by item keeps its level inside a long, ordinary message
+    (WARD + "Peer note: ASQ +ve on q1 and q2, neg on q3-4, acuity neg." + WARD, POSSIBLE),
     ("", NONE),
 ]
 
@@ -314,9 +332,14 @@ DATA_FLOORS = [
     ("crisis_en_fiftyfourth.tsv", 0.93, 0.90, 0.10),  # short, night shifts and notes
     # Four more (never trained on), all used to shape this release's lexicon and story reading:
     ("crisis_en_fiftyninth.tsv", 0.97, 0.95, 0.05),  # short, indirect risk, risky idioms
-    ("crisis_en_sixtieth.tsv", 0.97, 0.95, 0.16),  # long: he/she stories, histories, lists
+    ("crisis_en_sixtieth.tsv", 0.97, 0.95, 0.14),  # long: he/she stories, histories, lists
     ("crisis_en_sixtyfirst.tsv", 0.97, 0.95, 0.04),  # short traffic
     ("crisis_en_sixtysecond.tsv", 0.97, 0.97, 0.19),  # long traffic
+    # and four more, written after those changes (never trained on), which shaped the next round:
+    ("crisis_en_sixtyfifth.tsv", 0.97, 0.97, 0.02),  # short, many Englishes, phone notes
+    ("crisis_en_sixtysixth.tsv", 0.97, 0.95, 0.13),  # long: denials, relatives at risk
+    ("crisis_en_sixtyseventh.tsv", 0.97, 0.95, 0.04),  # short traffic
+    ("crisis_en_sixtyeighth.tsv", 0.97, 0.97, 0.09),  # long traffic
     ("crisis_en_everyday.tsv", 1.0, 1.0, 0.01),  # ordinary traffic: times, notes, thanks
     ("crisis_en_lookalikes.tsv", 1.0, 1.0, 0.01),  # ordinary, with crisis-like words
 ]
@@ -336,24 +359,27 @@ def test_measured_recall_and_false_positives_stay_within_targets(
 BLIND = Path(__file__).resolve().parent / "blind"
 
 
-# Shipped figures (recall any / HIGH / false positives), measured once after this release's last
+# Shipped figures (recall any / HIGH / false positives), measured after this release's last
 # change, with the previous release's in brackets where they differ:
 #   twentieth      1.000 / 0.988 / 0.053
 #   twentyfirst    0.960 / 0.938 / 0.033  (0.953 / 0.925 / 0.033)
-#   twentyfifth    0.993 / 0.960 / 0.080
-#   twentyseventh  0.950 / 0.920 / 0.129  long messages
+#   twentyfifth    0.993 / 0.960 / 0.073  (0.993 / 0.960 / 0.080)
+#   twentyseventh  0.950 / 0.920 / 0.114  (0.950 / 0.920 / 0.129)  long messages
 #   thirtysixth    0.987 / 0.987 / 0.027
 #   thirtyseventh  0.947 / 0.929 / 0.027
 #   thirtyeighth   1.000 / 1.000 / 0.164  (1.000 / 1.000 / 0.173)  long messages
-#   thirtyninth    0.960 / 0.986 / 0.060
+#   thirtyninth    0.967 / 1.000 / 0.060  (0.960 / 0.986 / 0.060)
 #   fortieth       0.927 / 0.920 / 0.053
 #   fortyninth     0.973 / 0.947 / 0.073  (0.973 / 0.947 / 0.093)
 #   fiftieth       0.944 / 0.933 / 0.173  long messages
 #   fiftyfifth     0.978 / 0.956 / 0.236  (0.978 / 0.933 / 0.236)  long messages
 #   fiftysixth     0.973 / 0.933 / 0.060  (0.973 / 0.933 / 0.067)
-# and two written at the start of this release, never looked at, measured once at its end:
-#   fiftyseventh   0.944 / 0.956 / 0.155  (0.944 / 0.956 / 0.155)  long messages
-#   fiftyeighth    0.993 / 0.973 / 0.040  (0.993 / 0.973 / 0.047)
+# and four written during this release, two at the start of each of its rounds, never looked at,
+# each measured once at its round's end (then as shipped):
+#   fiftyseventh   0.944 / 0.956 / 0.155, shipped 0.956 / 0.956 / 0.118  long messages
+#   fiftyeighth    0.993 / 0.973 / 0.040, shipped the same
+#   sixtythird     0.978 / 0.978 / 0.155  long messages
+#   sixtyfourth    0.960 / 0.933 / 0.027
 BLIND_FLOORS = [
     ("crisis_en_twentieth.tsv", 0.97, 0.95, 0.07),
     ("crisis_en_twentyfirst.tsv", 0.93, 0.90, 0.05),
@@ -368,8 +394,10 @@ BLIND_FLOORS = [
     ("crisis_en_fiftieth.tsv", 0.92, 0.90, 0.19),
     ("crisis_en_fiftyfifth.tsv", 0.95, 0.90, 0.26),  # long
     ("crisis_en_fiftysixth.tsv", 0.95, 0.90, 0.09),
-    ("crisis_en_fiftyseventh.tsv", 0.92, 0.93, 0.17),  # long
+    ("crisis_en_fiftyseventh.tsv", 0.93, 0.93, 0.14),  # long
     ("crisis_en_fiftyeighth.tsv", 0.97, 0.95, 0.06),
+    ("crisis_en_sixtythird.tsv", 0.95, 0.95, 0.18),  # long
+    ("crisis_en_sixtyfourth.tsv", 0.93, 0.90, 0.05),
 ]
 
 
