@@ -221,6 +221,17 @@ TABLE = [
     ("if there's another rejection I'll walk into the sea", HIGH),
     # a screen answered item by item keeps its level inside a long, ordinary message
     (WARD + "Peer note: ASQ +ve on q1 and q2, neg on q3-4, acuity neg." + WARD, POSSIBLE),
+    # quiet risk; and overwork, treatment and a recovered history in the same words
+    ("picked up a pack at three different pharmacies today", HIGH),
+    ("logging off tonight. not the app.", HIGH),
+    ("supporter note: recurrent SH (burning) per peer, no SI", POSSIBLE),
+    ("I'd be better off not existing tbh", POSSIBLE),
+    ("I'm killing myself trying to finish these discharge letters", NONE),
+    ("beta blocker overdose in resus this morning, glucagon running", NONE),
+    (
+        "the old me would have thought about ending it, but now I've got a therapist and a dog",
+        NONE,
+    ),
     ("", NONE),
 ]
 
@@ -340,6 +351,11 @@ DATA_FLOORS = [
     ("crisis_en_sixtysixth.tsv", 0.97, 0.95, 0.13),  # long: denials, relatives at risk
     ("crisis_en_sixtyseventh.tsv", 0.97, 0.95, 0.04),  # short traffic
     ("crisis_en_sixtyeighth.tsv", 0.97, 0.97, 0.09),  # long traffic
+    # and four written after the second round's changes (never trained on), which shaped the third:
+    ("crisis_en_seventyfirst.tsv", 0.97, 0.97, 0.13),  # long: the hardest look-alikes
+    ("crisis_en_seventysecond.tsv", 0.97, 0.97, 0.04),  # long: late-night phone register
+    ("crisis_en_seventythird.tsv", 0.97, 0.90, 0.02),  # short: quiet, indirect risk
+    ("crisis_en_seventyfourth.tsv", 0.97, 0.97, 0.02),  # short traffic
     ("crisis_en_everyday.tsv", 1.0, 1.0, 0.01),  # ordinary traffic: times, notes, thanks
     ("crisis_en_lookalikes.tsv", 1.0, 1.0, 0.01),  # ordinary, with crisis-like words
 ]
@@ -364,22 +380,24 @@ BLIND = Path(__file__).resolve().parent / "blind"
 #   twentieth      1.000 / 0.988 / 0.053
 #   twentyfirst    0.960 / 0.938 / 0.033  (0.953 / 0.925 / 0.033)
 #   twentyfifth    0.993 / 0.960 / 0.073  (0.993 / 0.960 / 0.080)
-#   twentyseventh  0.950 / 0.920 / 0.114  (0.950 / 0.920 / 0.129)  long messages
+#   twentyseventh  0.950 / 0.920 / 0.107  (0.950 / 0.920 / 0.129)  long messages
 #   thirtysixth    0.987 / 0.987 / 0.027
 #   thirtyseventh  0.947 / 0.929 / 0.027
 #   thirtyeighth   1.000 / 1.000 / 0.164  (1.000 / 1.000 / 0.173)  long messages
 #   thirtyninth    0.967 / 1.000 / 0.060  (0.960 / 0.986 / 0.060)
 #   fortieth       0.927 / 0.920 / 0.053
-#   fortyninth     0.973 / 0.947 / 0.073  (0.973 / 0.947 / 0.093)
-#   fiftieth       0.944 / 0.933 / 0.173  long messages
+#   fortyninth     0.973 / 0.947 / 0.067  (0.973 / 0.947 / 0.093)
+#   fiftieth       0.944 / 0.933 / 0.164  (0.944 / 0.933 / 0.173)  long messages
 #   fiftyfifth     0.978 / 0.956 / 0.236  (0.978 / 0.933 / 0.236)  long messages
 #   fiftysixth     0.973 / 0.933 / 0.060  (0.973 / 0.933 / 0.067)
-# and four written during this release, two at the start of each of its rounds, never looked at,
-# each measured once at its round's end (then as shipped):
+# and six written during this release, two at the start of each of its three rounds, never looked
+# at, each measured once at its round's end (then as shipped, where it differs):
 #   fiftyseventh   0.944 / 0.956 / 0.155, shipped 0.956 / 0.956 / 0.118  long messages
-#   fiftyeighth    0.993 / 0.973 / 0.040, shipped the same
-#   sixtythird     0.978 / 0.978 / 0.155  long messages
+#   fiftyeighth    0.993 / 0.973 / 0.040, shipped 0.993 / 0.973 / 0.033
+#   sixtythird     0.978 / 0.978 / 0.155, shipped 0.978 / 0.978 / 0.145  long messages
 #   sixtyfourth    0.960 / 0.933 / 0.027
+#   sixtyninth     0.967 / 0.956 / 0.136  long messages
+#   seventieth     0.947 / 0.893 / 0.020
 BLIND_FLOORS = [
     ("crisis_en_twentieth.tsv", 0.97, 0.95, 0.07),
     ("crisis_en_twentyfirst.tsv", 0.93, 0.90, 0.05),
@@ -398,6 +416,8 @@ BLIND_FLOORS = [
     ("crisis_en_fiftyeighth.tsv", 0.97, 0.95, 0.06),
     ("crisis_en_sixtythird.tsv", 0.95, 0.95, 0.18),  # long
     ("crisis_en_sixtyfourth.tsv", 0.93, 0.90, 0.05),
+    ("crisis_en_sixtyninth.tsv", 0.95, 0.93, 0.16),  # long
+    ("crisis_en_seventieth.tsv", 0.93, 0.87, 0.04),
 ]
 
 
