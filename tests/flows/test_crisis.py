@@ -232,6 +232,13 @@ TABLE = [
         "the old me would have thought about ending it, but now I've got a therapist and a dog",
         NONE,
     ),
+    # a quiz named early no longer hides the rest of the sentence; quiet plans; shorthand to self
+    ("pub quiz was rubbish, lost again, been thinking about dying a lot lately", POSSIBLE),
+    ("already picked the place and the date, anyway how was your shift", HIGH),
+    ("booked a hotel for friday and i'm not planning to check out", HIGH),
+    ("self check: SI yes, passive, no plan", POSSIBLE),
+    ("ending it with him tonight, we've been done for ages", NONE),
+    ("my laptop just committed suicide, lost the whole essay", NONE),
     ("", NONE),
 ]
 
@@ -356,6 +363,10 @@ DATA_FLOORS = [
     ("crisis_en_seventysecond.tsv", 0.97, 0.97, 0.04),  # long: late-night phone register
     ("crisis_en_seventythird.tsv", 0.97, 0.90, 0.02),  # short: quiet, indirect risk
     ("crisis_en_seventyfourth.tsv", 0.97, 0.97, 0.02),  # short traffic
+    # and three written after the third round's changes (not trained on), which shaped the fourth:
+    ("crisis_en_seventyseventh.tsv", 0.95, 0.90, 0.02),  # short: quiet, indirect risk
+    ("crisis_en_seventyeighth.tsv", 0.97, 0.97, 0.12),  # long traffic
+    ("crisis_en_seventyninth.tsv", 0.97, 0.95, 0.02),  # short traffic
     ("crisis_en_everyday.tsv", 1.0, 1.0, 0.01),  # ordinary traffic: times, notes, thanks
     ("crisis_en_lookalikes.tsv", 1.0, 1.0, 0.01),  # ordinary, with crisis-like words
 ]
@@ -380,24 +391,26 @@ BLIND = Path(__file__).resolve().parent / "blind"
 #   twentieth      1.000 / 0.988 / 0.053
 #   twentyfirst    0.960 / 0.938 / 0.033  (0.953 / 0.925 / 0.033)
 #   twentyfifth    0.993 / 0.960 / 0.073  (0.993 / 0.960 / 0.080)
-#   twentyseventh  0.950 / 0.920 / 0.107  (0.950 / 0.920 / 0.129)  long messages
+#   twentyseventh  0.960 / 0.940 / 0.107  (0.950 / 0.920 / 0.129)  long messages
 #   thirtysixth    0.987 / 0.987 / 0.027
-#   thirtyseventh  0.947 / 0.929 / 0.027
-#   thirtyeighth   1.000 / 1.000 / 0.164  (1.000 / 1.000 / 0.173)  long messages
+#   thirtyseventh  0.953 / 0.929 / 0.027  (0.947 / 0.929 / 0.027)
+#   thirtyeighth   1.000 / 1.000 / 0.155  (1.000 / 1.000 / 0.173)  long messages
 #   thirtyninth    0.967 / 1.000 / 0.060  (0.960 / 0.986 / 0.060)
 #   fortieth       0.927 / 0.920 / 0.053
 #   fortyninth     0.973 / 0.947 / 0.067  (0.973 / 0.947 / 0.093)
-#   fiftieth       0.944 / 0.933 / 0.164  (0.944 / 0.933 / 0.173)  long messages
+#   fiftieth       0.944 / 0.933 / 0.155  (0.944 / 0.933 / 0.173)  long messages
 #   fiftyfifth     0.978 / 0.956 / 0.236  (0.978 / 0.933 / 0.236)  long messages
 #   fiftysixth     0.973 / 0.933 / 0.060  (0.973 / 0.933 / 0.067)
-# and six written during this release, two at the start of each of its three rounds, never looked
+# and eight written during this release, two at the start of each of its four rounds, never looked
 # at, each measured once at its round's end (then as shipped, where it differs):
 #   fiftyseventh   0.944 / 0.956 / 0.155, shipped 0.956 / 0.956 / 0.118  long messages
 #   fiftyeighth    0.993 / 0.973 / 0.040, shipped 0.993 / 0.973 / 0.033
-#   sixtythird     0.978 / 0.978 / 0.155, shipped 0.978 / 0.978 / 0.145  long messages
+#   sixtythird     0.978 / 0.978 / 0.155, shipped 0.978 / 0.978 / 0.136  long messages
 #   sixtyfourth    0.960 / 0.933 / 0.027
 #   sixtyninth     0.967 / 0.956 / 0.136  long messages
 #   seventieth     0.947 / 0.893 / 0.020
+#   seventyfifth   0.967 / 0.978 / 0.155  long messages
+#   seventysixth   0.920 / 0.920 / 0.033
 BLIND_FLOORS = [
     ("crisis_en_twentieth.tsv", 0.97, 0.95, 0.07),
     ("crisis_en_twentyfirst.tsv", 0.93, 0.90, 0.05),
@@ -418,6 +431,8 @@ BLIND_FLOORS = [
     ("crisis_en_sixtyfourth.tsv", 0.93, 0.90, 0.05),
     ("crisis_en_sixtyninth.tsv", 0.95, 0.93, 0.16),  # long
     ("crisis_en_seventieth.tsv", 0.93, 0.87, 0.04),
+    ("crisis_en_seventyfifth.tsv", 0.95, 0.95, 0.18),  # long
+    ("crisis_en_seventysixth.tsv", 0.90, 0.90, 0.05),
 ]
 
 
