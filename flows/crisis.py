@@ -71,6 +71,7 @@ class Rule:
     sentence: bool
     unless: tuple[str, ...]
     playful: bool
+    firm: bool = False  # keeps its level when the model tempers a long message
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,7 @@ def _compile(raw: dict[str, Any]) -> Lexicon:
                 sentence=item.get("scope", "clause") == "sentence",
                 unless=tuple(item.get("unless", ())),
                 playful=bool(item.get("playful", False)),
+                firm=bool(item.get("firm", False)),
             )
         )
     return Lexicon(
@@ -197,16 +199,18 @@ def _compile_stories(raw: dict[str, Any] | None) -> Stories | None:
 
 def _compile_screens(raw: dict[str, Any]) -> tuple[Screen, ...]:
     """Each screen's item answers as one pattern: "q1-2 yes", "yes to all 4", "acuity q yes",
-    "all yes incl acuity q"."""
+    "all yes incl acuity q", "yes Q1-4" and "+Q1" (`items_next`)."""
     if not raw.get("screens"):
         return ()
     words = raw["screen_answers"]
     yes, no, every = words["yes"], words["no"], words["every"]
+    next_items = f"|{words['items_next']}" if words.get("items_next") else ""
     items = rf"(?:{every}|{words['item']}(?:{words['joiner']}{words['item']})*)"
     answer = re.compile(
         rf"(?<![\w-])(?:(?P<items>{items}){words['filler']}(?P<verdict>{yes}|{no})(?![\w+-])"
         rf"(?:{words['to']}(?P<items_also>{items}))?"
-        rf"|(?P<verdict_first>{yes}|{no})(?:{words['to']}| ?(?={every}))(?P<items_after>{items}))"
+        rf"|(?P<verdict_first>{yes}|{no})(?:{words['to']}| ?(?={every}){next_items})"
+        rf"(?P<items_after>{items}))"
         r"(?![\w])"
     )
     return tuple(
@@ -383,6 +387,12 @@ def _screen_items(items: str, screen: Screen) -> list[str]:
     return covered
 
 
+def _answered_yes(answer: re.Match[str], screen: Screen) -> bool:
+    """Whether an answer's verdict is yes, read in place ("item 9 = 2", "scored 2")."""
+    group = "verdict" if answer.group("verdict") else "verdict_first"
+    return bool(screen.yes.fullmatch(answer.string, answer.start(group), answer.end(group)))
+
+
 def _read_screen(sentence: str, lex: Lexicon) -> Match | Cleared | None:
     """A screen answered item by item in a note: the level of the highest item answered yes
     ("ASQ q1-2 yes, q3-4 no, acuity neg" is POSSIBLE, "C-SSRS q6 yes" HIGH); cleared when every
@@ -399,7 +409,7 @@ def _read_screen(sentence: str, lex: Lexicon) -> Match | Cleared | None:
         answered_yes = [
             item
             for answer in answers
-            if screen.yes.fullmatch(answer.group("verdict") or answer.group("verdict_first"))
+            if _answered_yes(answer, screen)
             for items in answer.group("items", "items_also", "items_after")
             if items
             for item in _screen_items(items, screen)
@@ -606,7 +616,7 @@ def _in_context(
     matches: list[Match],
     prepared: str,
     sentences: list[str],
-    screens: frozenset[str],
+    firm: frozenset[str],
 ) -> list[Match]:
     """The lexicon's matches in a long message, weighed against the model's reading of the whole
     message. The rules read one sentence at a time, so a clinical story or a sad but safe letter
@@ -614,14 +624,15 @@ def _in_context(
     window and every sentence: `Model.sees_risk_in`), a POSSIBLE reading is set aside and a HIGH
     one becomes POSSIBLE — resources still shown, but nobody paged. A screen answered item by item
     ("ASQ +ve on q1 and q2") is the writer's own clinical reading, not a sentence the rules may
-    have misread, and keeps its level. Short messages, and long ones where the model sees any risk
-    anywhere, keep the lexicon's reading."""
+    have misread, and keeps its level; so does a rule marked `firm` in the lexicon (an attempt
+    under way: "states cut both wrists in the bath just now"). Short messages, and long ones
+    where the model sees any risk anywhere, keep the lexicon's reading."""
     if not _long(prepared, found) or found.sees_risk_in(prepared, sentences):
         return matches
     return [
-        m if m.rule in screens else replace(m, level=RiskLevel.POSSIBLE)
+        m if m.rule in firm else replace(m, level=RiskLevel.POSSIBLE)
         for m in matches
-        if m.level is RiskLevel.HIGH or m.rule in screens
+        if m.level is RiskLevel.HIGH or m.rule in firm
     ]
 
 
@@ -638,8 +649,11 @@ def _with_model(
             return matches  # too short to judge from wording alone ("got it", "2nite 10pm")
         if not matches:
             return _learned(found, prepared, cleared=cleared)
-        screens = frozenset(screen.id for screen in lexicon(language).screens)
-        read = _in_context(found, matches, prepared, sentences, screens)
+        lex = lexicon(language)
+        firm = frozenset(
+            [screen.id for screen in lex.screens] + [rule.id for rule in lex.rules if rule.firm]
+        )
+        read = _in_context(found, matches, prepared, sentences, firm)
         if read and all(m.level is RiskLevel.POSSIBLE for m in read):
             read = read + _confirmed_high(found, prepared)
         return read
