@@ -95,6 +95,8 @@ class Lexicon:
     screens: tuple[Screen, ...]
     screen_of_patient: re.Pattern[str] | None
     stories: Stories | None
+    # rules and screens that keep their level when the model tempers a long message
+    firm: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,7 @@ def _compile(raw: dict[str, Any]) -> Lexicon:
                 firm=bool(item.get("firm", False)),
             )
         )
+    screens = _compile_screens(raw)
     return Lexicon(
         rules=tuple(rules),
         cues=cues,
@@ -182,7 +185,8 @@ def _compile(raw: dict[str, Any]) -> Lexicon:
         negated_list=(
             re.compile(raw["negated_list_words"]) if raw.get("negated_list_words") else None
         ),
-        screens=_compile_screens(raw),
+        screens=screens,
+        firm=frozenset([s.id for s in screens] + [r.id for r in rules if r.firm]),
         stories=_compile_stories(raw.get("stories")),
         screen_of_patient=(
             re.compile(raw["screen_of_patient"]) if raw.get("screen_of_patient") else None
@@ -649,11 +653,7 @@ def _with_model(
             return matches  # too short to judge from wording alone ("got it", "2nite 10pm")
         if not matches:
             return _learned(found, prepared, cleared=cleared)
-        lex = lexicon(language)
-        firm = frozenset(
-            [screen.id for screen in lex.screens] + [rule.id for rule in lex.rules if rule.firm]
-        )
-        read = _in_context(found, matches, prepared, sentences, firm)
+        read = _in_context(found, matches, prepared, sentences, lexicon(language).firm)
         if read and all(m.level is RiskLevel.POSSIBLE for m in read):
             read = read + _confirmed_high(found, prepared)
         return read
